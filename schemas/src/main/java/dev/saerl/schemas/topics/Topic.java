@@ -1,0 +1,18 @@
+package dev.saerl.schemas.topics;
+
+import java.util.Objects;
+import org.apache.kafka.common.serialization.Serde;
+
+/** A topic with its full name and serdes: what a producer, consumer or topology needs. */
+public record Topic<K, V>(String name, TopicSpec<?> spec, Serde<K> keySerde, Serde<V> valueSerde) {
+  public Topic {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(keySerde, "keySerde");
+    Objects.requireNonNull(valueSerde, "valueSerde");
+  }
+
+  /** The subject the value schema is registered under (TopicNameStrategy). */
+  public String valueSubject() {
+    return name + "-value";
+  }
+}

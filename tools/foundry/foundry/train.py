@@ -1,0 +1,117 @@
+"""Trains the bundled decoder on the arithmetic task with a fixed seed; keeps checkpoints with
+validation accuracy so the pack can be cut at a checkpoint whose accuracy is in the target band."""
+import argparse
+import json
+import math
+import os
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+from . import task
+from .generate import accuracy
+from .model import Config, Decoder
+from .tokenizer import CharTokenizer
+
+
+def batch_of(examples, tok):
+    """Right-padded training batch; the loss covers the completion only."""
+    seqs = [(tok.encode(p), tok.encode(c, bos=False)) for p, c in examples]
+    L = max(len(p) + len(c) for p, c in seqs)
+    ids = torch.full((len(seqs), L), tok.pad_id, dtype=torch.long)
+    target_mask = torch.zeros((len(seqs), L), dtype=torch.bool)
+    mask = torch.zeros((len(seqs), L), dtype=torch.long)
+    for b, (p, c) in enumerate(seqs):
+        ids[b, :len(p) + len(c)] = torch.tensor(p + c)
+        mask[b, :len(p) + len(c)] = 1
+        target_mask[b, len(p):len(p) + len(c)] = True
+    return ids, mask, target_mask
+
+
+def bucketed_batches(rng, held_out, batch, buckets=8):
+    """Draws buckets*batch fresh examples and groups similar lengths, so little of a batch is padding."""
+    pool = []
+    while len(pool) < batch * buckets:
+        p, c, key = task.make_example(rng)
+        if key not in held_out:
+            pool.append((p, c))
+    pool.sort(key=lambda e: len(e[0]) + len(e[1]))
+    batches = [pool[i:i + batch] for i in range(0, len(pool), batch)]
+    rng.shuffle(batches)
+    return batches
+
+
+def lm_loss(model, ids, mask, target_mask):
+    pos = torch.arange(ids.shape[1]).unsqueeze(0).expand_as(ids)
+    logits, _, _ = model(ids[:, :-1], pos[:, :-1], mask[:, :-1])
+    tgt = target_mask[:, 1:]
+    return F.cross_entropy(logits[tgt], ids[:, 1:][tgt])
+
+
+def lr_at(step, peak, warmup, total, floor=0.1):
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Train the bundled model.")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--val-size", type=int, default=256)
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--dataset-seed", type=int, default=7)
+    ap.add_argument("--dataset-groups", type=int, default=400)
+    ap.add_argument("--d-model", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    tok = CharTokenizer.default()
+    cfg = Config(vocab_size=len(tok.vocab), d_model=a.d_model, n_layer=a.layers, d_ff=int(a.d_model * 2.75))
+    model = Decoder(cfg)
+    # the saerl dataset is held out from training: its problems never appear in a training batch
+    rows, held_out = task.dataset_rows(a.dataset_seed, a.dataset_groups)
+    rng, val_rng = random.Random(a.seed), random.Random(a.seed + 1)
+    val = [task.make_example(val_rng) for _ in range(a.val_size)]
+    val_prompts, val_answers = [p for p, _, _ in val], [c.strip().split()[-1].rstrip(".") for _, c, _ in val]
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
+    log = open(os.path.join(a.out, "train_log.jsonl"), "a")
+    t0, running, pending = time.time(), None, []
+    for step in range(a.steps):
+        if not pending:
+            pending = bucketed_batches(rng, held_out, a.batch)
+        examples = pending.pop()
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, a.lr, 200, a.steps)
+        loss = lm_loss(model, *batch_of(examples, tok))
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if (step + 1) % a.eval_every == 0 or step + 1 == a.steps:
+            model.eval()
+            greedy = accuracy(model, tok, val_prompts, val_answers)
+            sampled = accuracy(model, tok, val_prompts, val_answers, temperature=0.7, seed=99)
+            model.train()
+            rec = dict(step=step + 1, loss=round(running, 4), val_greedy=greedy, val_sampled=sampled,
+                       minutes=round((time.time() - t0) / 60, 2))
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            torch.save({"config": cfg.to_dict(), "state": model.state_dict(), "metrics": rec},
+                       os.path.join(a.out, f"ckpt_{step + 1:05d}.pt"))
+    tok.save(os.path.join(a.out, "tokenizer.json"))
+
+
+if __name__ == "__main__":
+    main()
