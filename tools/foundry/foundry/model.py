@@ -133,8 +133,8 @@ class Decoder(nn.Module):
         q_idx = torch.arange(T, device=input_ids.device) + P
         k_idx = torch.arange(P + T, device=input_ids.device)
         allowed = (k_idx.unsqueeze(0) <= q_idx.unsqueeze(1)).unsqueeze(0) & (attention_mask.unsqueeze(1) > 0)
-        bias = torch.where(allowed, 0.0, MASK_VALUE).unsqueeze(1)  # (B,1,T,P+T)
         x = self.embed_tokens(input_ids)
+        bias = ((~allowed).to(x.dtype) * MASK_VALUE).unsqueeze(1)  # (B,1,T,P+T)
         presents, hook = [], None
         for i, layer in enumerate(self.layers):
             if i == self.c.hook_layer:

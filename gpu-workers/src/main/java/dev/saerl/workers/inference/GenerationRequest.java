@@ -1,0 +1,32 @@
+package dev.saerl.workers.inference;
+
+import java.util.Objects;
+
+/**
+ * One sequence to generate.
+ *
+ * @param prompt the full prompt text (template already applied)
+ * @param temperature 0 for greedy decoding
+ * @param topP nucleus mass in (0, 1]; 1 disables it
+ * @param seed this row's sampling seed: the same request gives the same tokens in any batch
+ */
+public record GenerationRequest(String prompt, int maxNewTokens, float temperature, float topP, long seed, Steering steering) {
+  public GenerationRequest {
+    Objects.requireNonNull(prompt, "prompt");
+    if (maxNewTokens < 1) {
+      throw new IllegalArgumentException("maxNewTokens must be at least 1, got " + maxNewTokens);
+    }
+    if (temperature < 0 || !(topP > 0 && topP <= 1)) {
+      throw new IllegalArgumentException("temperature must be >= 0 and topP in (0, 1], got " + temperature + ", " + topP);
+    }
+    steering = steering == null ? Steering.NONE : steering;
+  }
+
+  public static GenerationRequest greedy(String prompt, int maxNewTokens) {
+    return new GenerationRequest(prompt, maxNewTokens, 0f, 1f, 0L, Steering.NONE);
+  }
+
+  public GenerationRequest withSteering(Steering s) {
+    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, s);
+  }
+}

@@ -1,0 +1,145 @@
+package dev.saerl.workers.pack;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model pack directory (docs/model-pack.md), checked at load: the manifest's fields, the
+ * presence and SHA-256 of every listed file. The ONNX graph's names and shapes are checked when a
+ * session is opened on it ({@code OnnxDecoder}). A bad pack is refused naming the file and field.
+ */
+public record ModelPack(
+    Path dir, String name, String version, String parentVersion, Architecture architecture, int hookLayer,
+    String promptTemplate, List<String> stopStrings, int bosTokenId, int padTokenId, boolean addBos,
+    List<String> graphInputs, List<String> graphOutputs, SaeSpec sae, Map<String, String> files) {
+
+  public static final String MANIFEST = "manifest.json";
+  public static final String MODEL_FILE = "model.onnx";
+  public static final String TOKENIZER_FILE = "tokenizer.json";
+
+  public static ModelPack load(Path dir) {
+    Path manifestFile = dir.resolve(MANIFEST);
+    if (!Files.isRegularFile(manifestFile)) {
+      throw new ModelPackException("not a model pack: " + manifestFile + " does not exist");
+    }
+    JsonNode m;
+    try {
+      m = new ObjectMapper().readTree(manifestFile.toFile());
+    } catch (IOException e) {
+      throw new ModelPackException(manifestFile + ": not valid JSON: " + e.getMessage(), e);
+    }
+    Fields f = new Fields(manifestFile, m);
+    JsonNode arch = f.object("architecture");
+    Architecture architecture = new Architecture(f.integer(arch, "architecture.vocab_size"),
+        f.integer(arch, "architecture.d_model"), f.integer(arch, "architecture.n_layer"),
+        f.integer(arch, "architecture.n_head"), f.integer(arch, "architecture.n_kv_head"),
+        f.integer(arch, "architecture.head_dim"), arch.path("max_seq_len").asInt(4096));
+    int hookLayer = f.integer(m, "hook_layer");
+    if (hookLayer < 0 || hookLayer >= architecture.nLayer()) {
+      throw new ModelPackException(manifestFile + ": field hook_layer is " + hookLayer + ", outside 0.." + (architecture.nLayer() - 1));
+    }
+    String template = f.text(m, "prompt_template");
+    if (!template.contains("{question}")) {
+      throw new ModelPackException(manifestFile + ": field prompt_template has no {question} placeholder");
+    }
+    JsonNode sae = f.object("sae");
+    SaeSpec saeSpec = new SaeSpec(f.text(sae, "sae.kind"), f.integer(sae, "sae.d_in"), f.integer(sae, "sae.features"),
+        sae.path("k").asInt(0), f.text(sae, "sae.encode"), sae.path("decode").asText(null), f.text(sae, "sae.weights"),
+        f.text(sae, "sae.id"));
+    if (saeSpec.dIn() != architecture.dModel()) {
+      throw new ModelPackException(manifestFile + ": field sae.d_in is " + saeSpec.dIn() + " but architecture.d_model is " + architecture.dModel());
+    }
+    Map<String, String> files = new LinkedHashMap<>();
+    f.object("files").fields().forEachRemaining(e -> files.put(e.getKey(), e.getValue().asText()));
+    for (String required : List.of(MODEL_FILE, TOKENIZER_FILE, saeSpec.encodeFile(), saeSpec.weightsFile())) {
+      if (!files.containsKey(required)) {
+        throw new ModelPackException(manifestFile + ": field files lists no checksum for " + required);
+      }
+    }
+    verifyChecksums(dir, files);
+    JsonNode parent = m.path("parent_version");
+    return new ModelPack(dir, f.text(m, "name"), f.text(m, "version"), parent.isTextual() ? parent.asText() : null,
+        architecture, hookLayer, template, f.strings(m, "stop_strings"), f.integer(m, "bos_token_id"),
+        f.integer(m, "pad_token_id"), m.path("add_bos").asBoolean(true),
+        f.strings(f.object("graph"), "graph.inputs"), f.strings(f.object("graph"), "graph.outputs"), saeSpec, Map.copyOf(files));
+  }
+
+  private static void verifyChecksums(Path dir, Map<String, String> files) {
+    for (var e : files.entrySet()) {
+      Path file = dir.resolve(e.getKey());
+      if (!Files.isRegularFile(file)) {
+        throw new ModelPackException("model pack " + dir + ": file " + e.getKey() + " listed in manifest.json files is missing");
+      }
+      String actual;
+      try {
+        actual = Sha256.of(file);
+      } catch (IOException ex) {
+        throw new ModelPackException("cannot read " + file + ": " + ex.getMessage(), ex);
+      }
+      if (!actual.equalsIgnoreCase(e.getValue())) {
+        throw new ModelPackException("model pack " + dir + ": file " + e.getKey() + " has SHA-256 " + actual
+            + " but manifest.json files." + e.getKey() + " says " + e.getValue() + " (corrupted or mismatched pack)");
+      }
+    }
+  }
+
+  public Path file(String name) {
+    return dir.resolve(name);
+  }
+
+  public String prompt(String question) {
+    return promptTemplate.replace("{question}", question);
+  }
+
+  /** Reads manifest fields, naming the missing or mistyped one. */
+  private record Fields(Path file, JsonNode root) {
+    JsonNode object(String field) {
+      JsonNode n = root.path(field);
+      if (!n.isObject()) {
+        throw missing(field, "an object");
+      }
+      return n;
+    }
+
+    int integer(JsonNode node, String field) {
+      JsonNode n = node.path(leaf(field));
+      if (!n.isInt()) {
+        throw missing(field, "an integer");
+      }
+      return n.asInt();
+    }
+
+    String text(JsonNode node, String field) {
+      JsonNode n = node.path(leaf(field));
+      if (!n.isTextual() || n.asText().isEmpty()) {
+        throw missing(field, "a non-empty string");
+      }
+      return n.asText();
+    }
+
+    List<String> strings(JsonNode node, String field) {
+      JsonNode n = node.path(leaf(field));
+      if (!n.isArray()) {
+        throw missing(field, "an array of strings");
+      }
+      List<String> out = new ArrayList<>();
+      n.forEach(s -> out.add(s.asText()));
+      return List.copyOf(out);
+    }
+
+    private static String leaf(String field) {
+      return field.substring(field.lastIndexOf('.') + 1);
+    }
+
+    private ModelPackException missing(String field, String what) {
+      return new ModelPackException(file + ": field " + field + " is missing or not " + what);
+    }
+  }
+}

@@ -1,0 +1,19 @@
+package dev.saerl.workers.sae;
+
+import java.util.List;
+
+/** An SAE over the hook-layer residual stream. */
+public interface SparseAutoencoder extends AutoCloseable {
+  int features();
+
+  int dIn();
+
+  /** Encodes rows of residuals [n][d_in] at once. */
+  List<SparseCodes> encode(float[][] residuals);
+
+  /** A feature's decoder direction (unit norm for saerl's SAEs): what steering adds. */
+  float[] direction(int feature);
+
+  @Override
+  default void close() {}
+}
