@@ -76,7 +76,7 @@ def main(argv=None):
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     tok = CharTokenizer.default()
-    cfg = Config(vocab_size=len(tok.vocab), d_model=a.d_model, n_layer=a.layers, d_ff=int(a.d_model * 2.75))
+    cfg = Config(vocab_size=len(tok.vocab), d_model=a.d_model, n_layer=a.layers, d_ff=int(a.d_model * 2.75), hook_layer=a.layers // 2)
     model = Decoder(cfg)
     # the saerl dataset is held out from training: its problems never appear in a training batch
     rows, held_out = task.dataset_rows(a.dataset_seed, a.dataset_groups)

@@ -1,0 +1,121 @@
+package dev.saerl.workers;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.saerl.workers.inference.GenerationRequest;
+import dev.saerl.workers.inference.GenerationResult;
+import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.inference.Steering;
+import dev.saerl.workers.pack.ModelPack;
+import dev.saerl.workers.sae.JavaSparseAutoencoder;
+import dev.saerl.workers.sae.OnnxSparseAutoencoder;
+import dev.saerl.workers.sae.SparseCodes;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class GeneratorTest {
+  static ModelPack pack;
+  static OnnxGenerator generator;
+  static final List<String> QUESTIONS = List.of(
+      "Mia has 12 apples. She buys 30 more. How many apples does Mia have now?",
+      "There are 250 coins in Ben's box. 17 coins are taken out of the box. The box now holds 3 times as many coins. How many coins are in the box now?",
+      "Zoe starts with 8 pens. Then she finds 5 more pens. Then she loses 2 pens. How many pens does Zoe have in the end?");
+
+  @BeforeAll
+  static void load() {
+    pack = ModelPack.load(BundledPack.dir());
+    generator = new OnnxGenerator(pack, 1);
+  }
+
+  @AfterAll
+  static void close() {
+    generator.close();
+  }
+
+  @Test
+  void aRowGivesTheSameTokensAloneAndInALeftPaddedBatch() {
+    List<GenerationRequest> batch = new ArrayList<>();
+    for (int i = 0; i < QUESTIONS.size(); i++) {
+      batch.add(new GenerationRequest(pack.prompt(QUESTIONS.get(i)), 80, i == 0 ? 0f : 0.7f, 0.95f, 1000 + i, Steering.NONE));
+    }
+    List<GenerationResult> together = generator.generate(batch);
+    for (int i = 0; i < batch.size(); i++) {
+      GenerationResult alone = generator.generate(List.of(batch.get(i))).get(0);
+      assertArrayEquals(alone.tokens(), together.get(i).tokens(), "row " + i);
+      assertEquals(alone.text(), together.get(i).text());
+    }
+  }
+
+  @Test
+  void theSameSeedGivesTheSameSampleAndTheStopStringIsCut() {
+    var req = new GenerationRequest(pack.prompt(QUESTIONS.get(1)), 100, 0.7f, 1f, 77, Steering.NONE);
+    var a = generator.generate(List.of(req)).get(0);
+    var b = generator.generate(List.of(req)).get(0);
+    assertArrayEquals(a.tokens(), b.tokens());
+    assertTrue(!a.text().contains("\n"), a.text());
+    assertEquals(a.tokens().length, a.hookResiduals().length);
+    assertEquals(pack.architecture().dModel(), a.hookResiduals()[0].length);
+  }
+
+  @Test
+  void aRowThatHitsTheLengthLimitStillHasAResidualPerToken() {
+    var r = generator.generate(List.of(GenerationRequest.greedy(pack.prompt(QUESTIONS.get(0)), 5))).get(0);
+    assertEquals(GenerationResult.FinishReason.LENGTH, r.finishReason());
+    assertEquals(5, r.tokens().length);
+    assertEquals(5, r.hookResiduals().length);
+  }
+
+  @Test
+  void onnxAndJavaSaesAgreeOnGeneratedResiduals() {
+    var r = generator.generate(List.of(GenerationRequest.greedy(pack.prompt(QUESTIONS.get(2)), 60))).get(0);
+    try (var onnx = new OnnxSparseAutoencoder(pack, 1)) {
+      var java = new JavaSparseAutoencoder(pack.file(pack.sae().weightsFile()), pack.sae().k());
+      List<SparseCodes> a = onnx.encode(r.hookResiduals());
+      List<SparseCodes> b = java.encode(r.hookResiduals());
+      for (int i = 0; i < a.size(); i++) {
+        assertArrayEquals(a.get(i).ids(), b.get(i).ids(), "token " + i);
+        for (int j = 0; j < a.get(i).values().length; j++) {
+          assertEquals(a.get(i).values()[j], b.get(i).values()[j], 1e-4);
+        }
+      }
+    }
+  }
+
+  @Test
+  void addingAFeaturesDecoderDirectionRaisesItsActivationWhereSteered() {
+    var java = new JavaSparseAutoencoder(pack.file(pack.sae().weightsFile()), pack.sae().k());
+    String prompt = pack.prompt(QUESTIONS.get(0));
+    int promptLen = generator.tokenizer().encode(prompt, pack.addBos()).length;
+    var plain = generator.generate(List.of(GenerationRequest.greedy(prompt, 30))).get(0);
+    int raised = 0;
+    int tried = 0;
+    float[] first = plain.hookResiduals()[1];
+    double norm = 0;
+    for (float x : first) {
+      norm += x * x;
+    }
+    float scale = (float) (2 * Math.sqrt(norm)); // strong enough to matter against the stream's own size
+    for (int feature = 0; feature < java.features(); feature += java.features() / 8) {
+      float[] v = java.direction(feature);
+      for (int i = 0; i < v.length; i++) {
+        v[i] *= scale;
+      }
+      // steer generated positions 1..5; the residual of generated token i sits at position promptLen + i - 1,
+      // and token 1 is fed at promptLen in both runs, so that position differs only by the steering
+      var steered = generator.generate(List.of(GenerationRequest.greedy(prompt, 30)
+          .withSteering(Steering.window(v, promptLen, promptLen + 5)))).get(0);
+      float before = java.encode(new float[][] {plain.hookResiduals()[1]}).get(0).get(feature);
+      float after = java.encode(new float[][] {steered.hookResiduals()[1]}).get(0).get(feature);
+      tried++;
+      if (after > before + 1f) {
+        raised++;
+      }
+    }
+    assertEquals(tried, raised, "steering raised the feature for " + raised + " of " + tried + " features");
+  }
+}

@@ -1,0 +1,123 @@
+"""The weight trainer: turns a model pack and a JSONL shard into a new pack.
+
+Shards use the layouts TRL's trainers read: SFT rows {"prompt", "completion"}; DPO rows
+{"prompt", "chosen", "rejected"} (prompt = the templated prompt, completions without the stop
+string, which is appended here). DPO uses the starting policy as its frozen reference.
+The SAE is carried over unchanged; the new manifest names the old version as its parent.
+
+  python3 -m foundry.trainer --pack models/arith --shard corrections.jsonl --mode dpo \
+      --out data/packs/v2 --version arith-v2
+"""
+import argparse
+import copy
+import json
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+from .export import write_pack
+from .model import Config, Decoder
+from .safetensors_io import load as load_safetensors
+from .sae import TopKSAE
+from .tokenizer import CharTokenizer
+from .train import batch_of, lm_loss
+
+
+def load_pack(pack_dir):
+    manifest = json.load(open(f"{pack_dir}/manifest.json"))
+    arch = {k: v for k, v in manifest["architecture"].items() if k in Config.__dataclass_fields__}
+    model = Decoder(Config(**arch))
+    state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in load_safetensors(f"{pack_dir}/model.safetensors").items()}
+    model.load_state_dict(state)
+    s = manifest["sae"]
+    sae = TopKSAE(s["d_in"], s["features"], s["k"])
+    sae.load_state_dict(load_safetensors(f"{pack_dir}/{s['weights']}"))
+    return manifest, model, sae, CharTokenizer.load(f"{pack_dir}/tokenizer.json")
+
+
+def read_shard(path, mode):
+    rows = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SystemExit(f"{path}:{n}: not JSON: {e}")
+            need = ["prompt", "completion"] if mode == "sft" else ["prompt", "chosen", "rejected"]
+            missing = [k for k in need if not isinstance(row.get(k), str)]
+            if missing:
+                raise SystemExit(f"{path}:{n}: {mode} row lacks string field(s) {missing}")
+            rows.append(row)
+    if not rows:
+        raise SystemExit(f"{path}: no rows")
+    return rows
+
+
+def sequence_logprob(model, tok, pairs):
+    """Sum of log-probabilities of each completion given its prompt, and its token count."""
+    ids, mask, target = batch_of(pairs, tok)
+    pos = torch.arange(ids.shape[1]).unsqueeze(0).expand_as(ids)
+    logits, _, _ = model(ids[:, :-1], pos[:, :-1], mask[:, :-1])
+    logp = torch.log_softmax(logits, -1).gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+    tgt = target[:, 1:].float()
+    return (logp * tgt).sum(-1), tgt.sum(-1)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="SFT or DPO a model pack on a JSONL shard; writes a new pack.")
+    ap.add_argument("--pack", required=True)
+    ap.add_argument("--shard", required=True)
+    ap.add_argument("--mode", choices=["sft", "dpo"], required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--version", required=True)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--beta", type=float, default=0.1, help="DPO temperature")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = random.Random(a.seed)
+    manifest, model, sae, tok = load_pack(a.pack)
+    rows = read_shard(a.shard, a.mode)
+    stop = manifest["stop_strings"][0] if manifest["stop_strings"] else ""
+    reference = copy.deepcopy(model).eval() if a.mode == "dpo" else None
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
+    model.train()
+    t0, log = time.time(), []
+    for step in range(a.steps):
+        batch = [rows[rng.randrange(len(rows))] for _ in range(a.batch)]
+        if a.mode == "sft":
+            loss = lm_loss(model, *batch_of([(r["prompt"], " " + r["completion"].lstrip() + stop) for r in batch], tok))
+        else:
+            chosen = [(r["prompt"], " " + r["chosen"].lstrip() + stop) for r in batch]
+            rejected = [(r["prompt"], " " + r["rejected"].lstrip() + stop) for r in batch]
+            pc, _ = sequence_logprob(model, tok, chosen)
+            pr, _ = sequence_logprob(model, tok, rejected)
+            with torch.no_grad():
+                rc, _ = sequence_logprob(reference, tok, chosen)
+                rr, _ = sequence_logprob(reference, tok, rejected)
+            loss = -F.logsigmoid(a.beta * ((pc - rc) - (pr - rr))).mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if (step + 1) % max(1, a.steps // 10) == 0 or step + 1 == a.steps:
+            rec = {"step": step + 1, "loss": round(loss.item(), 5), "minutes": round((time.time() - t0) / 60, 2)}
+            log.append(rec)
+            print(json.dumps(rec), flush=True)
+    model.eval()
+    metrics = {"trainer": a.mode, "steps": a.steps, "rows": len(rows), "shard": a.shard, "log": log}
+    write_pack(model, sae, tok, a.out, manifest["name"], a.version, manifest["version"], metrics,
+               manifest["metrics"].get("sae", {}), steer_feature=None)
+    print(json.dumps({"pack": a.out, "version": a.version, "parent": manifest["version"]}))
+
+
+if __name__ == "__main__":
+    main()
