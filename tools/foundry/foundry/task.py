@@ -120,3 +120,28 @@ def write_jsonl(path, rows):
     with open(path, "w") as f:
         for r in rows:
             f.write(json.dumps(r) + "\n")
+
+
+def main(argv=None):
+    import argparse
+    import random as _random
+    ap = argparse.ArgumentParser(description="Write the bundled saerl dataset and, optionally, a training file.")
+    ap.add_argument("--dataset", required=True, help="saerl dataset JSONL to write")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--groups", type=int, default=400)
+    ap.add_argument("--train", help="also write this many training examples (prompt, completion) here")
+    ap.add_argument("--train-size", type=int, default=10000)
+    a = ap.parse_args(argv)
+    rows, held_out = dataset_rows(a.seed, a.groups)
+    write_jsonl(a.dataset, rows)
+    if a.train:
+        rng, out = _random.Random(a.seed + 1000), []
+        while len(out) < a.train_size:
+            p, c, key = make_example(rng)
+            if key not in held_out:
+                out.append({"prompt": p, "completion": c})
+        write_jsonl(a.train, out)
+
+
+if __name__ == "__main__":
+    main()

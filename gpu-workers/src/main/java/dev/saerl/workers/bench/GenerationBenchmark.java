@@ -1,0 +1,74 @@
+package dev.saerl.workers.bench;
+
+import dev.saerl.workers.inference.GenerationRequest;
+import dev.saerl.workers.inference.GenerationResult;
+import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.pack.ModelPack;
+import dev.saerl.workers.sae.JavaSparseAutoencoder;
+import dev.saerl.workers.sae.OnnxSparseAutoencoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Generation tokens/s of the Java runtime at several batch sizes, and SAE encoding rows/s (ONNX vs
+ * plain Java), printed as one JSON object per line. tools/bench/generation.sh runs it beside the
+ * foundry's PyTorch generation on the same pack and prompts and prints the ratios.
+ * Args: PACK_DIR QUESTIONS_FILE (one question per line) BATCHES (e.g. 1,16,64) MAX_NEW_TOKENS REPEATS
+ */
+public final class GenerationBenchmark {
+  private GenerationBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    ModelPack pack = ModelPack.load(Path.of(args[0]));
+    List<String> questions = Files.readAllLines(Path.of(args[1])).stream().filter(s -> !s.isBlank()).toList();
+    int maxNew = Integer.parseInt(args[3]);
+    int repeats = Integer.parseInt(args[4]);
+    List<float[]> residuals = new ArrayList<>();
+    try (OnnxGenerator gen = new OnnxGenerator(pack, 1)) {
+      gen.generate(requests(pack, questions, 4, maxNew)); // warm-up
+      for (String b : args[2].split(",")) {
+        int batch = Integer.parseInt(b.trim());
+        List<GenerationRequest> reqs = requests(pack, questions, batch, maxNew);
+        long tokens = 0;
+        long nanos = 0;
+        for (int r = 0; r < repeats; r++) {
+          long t0 = System.nanoTime();
+          List<GenerationResult> out = gen.generate(reqs);
+          nanos += System.nanoTime() - t0;
+          for (GenerationResult g : out) {
+            tokens += g.tokens().length;
+            if (residuals.size() < 4096) {
+              residuals.addAll(List.of(g.hookResiduals()));
+            }
+          }
+        }
+        System.out.printf("{\"impl\": \"java-onnxruntime\", \"batch\": %d, \"tokens\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f}%n",
+            batch, tokens, nanos / 1e9, tokens * 1e9 / nanos);
+      }
+    }
+    float[][] rows = residuals.toArray(new float[0][]);
+    try (var onnx = new OnnxSparseAutoencoder(pack, 1)) {
+      var java = new JavaSparseAutoencoder(pack.file(pack.sae().weightsFile()), pack.sae().k());
+      onnx.encode(rows);
+      java.encode(rows);
+      long t0 = System.nanoTime();
+      onnx.encode(rows);
+      long onnxNanos = System.nanoTime() - t0;
+      t0 = System.nanoTime();
+      java.encode(rows);
+      long javaNanos = System.nanoTime() - t0;
+      System.out.printf("{\"sae_rows\": %d, \"onnx_rows_per_s\": %.1f, \"java_rows_per_s\": %.1f}%n",
+          rows.length, rows.length * 1e9 / onnxNanos, rows.length * 1e9 / javaNanos);
+    }
+  }
+
+  static List<GenerationRequest> requests(ModelPack pack, List<String> questions, int batch, int maxNew) {
+    List<GenerationRequest> out = new ArrayList<>();
+    for (int i = 0; i < batch; i++) {
+      out.add(GenerationRequest.greedy(pack.prompt(questions.get(i % questions.size())), maxNew));
+    }
+    return out;
+  }
+}
