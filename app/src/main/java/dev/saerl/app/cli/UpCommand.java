@@ -7,6 +7,8 @@ import dev.saerl.app.embedded.EmbeddedStack;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
 import dev.saerl.schemas.topics.Topics;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -47,8 +49,16 @@ public final class UpCommand implements Callable<Integer> {
     out.flush();
     long t0 = System.nanoTime();
     EmbeddedStack stack = EmbeddedStack.start(config.dataDir(), config.topicPrefix());
+    Path endpoints = config.dataDir().resolve(SaerlConfig.ENDPOINTS_FILE);
+    Files.writeString(endpoints, SaerlConfig.BOOTSTRAP_SERVERS + "=" + stack.bootstrapServers() + "\n"
+        + SaerlConfig.REGISTRY_URL + "=" + stack.registryUrl() + "\n");
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        Files.deleteIfExists(endpoints);
+      } catch (java.io.IOException e) {
+        // the next 'up' overwrites it
+      }
       stack.close();
       stopped.countDown();
     }, "saerl-up-shutdown"));
@@ -56,8 +66,8 @@ public final class UpCommand implements Callable<Integer> {
     out.println("  bootstrap.servers = " + stack.bootstrapServers());
     out.println("  registry.url      = " + stack.registryUrl());
     out.println("  topic.prefix      = " + config.topicPrefix());
-    out.println("other terminals: ./saerl <role> --bootstrap-servers " + stack.bootstrapServers()
-        + " --registry-url " + stack.registryUrl());
+    out.println("other terminals: ./saerl <role> finds these through " + endpoints
+        + " (or pass --bootstrap-servers and --registry-url)");
     out.println("Ctrl-C stops both.");
     out.flush();
     stopped.await();

@@ -31,15 +31,13 @@ public final class SaerlConfig {
     this.values = Map.copyOf(values);
   }
 
+  /** Written by {@code saerl up} in its data dir, so other commands find the running services. */
+  public static final String ENDPOINTS_FILE = "endpoints.properties";
+
   public static SaerlConfig resolve(Path file, Map<String, String> env, Map<String, String> flags) {
     Map<String, String> v = new LinkedHashMap<>(DEFAULTS);
     if (file != null) {
-      Properties p = new Properties();
-      try (Reader r = Files.newBufferedReader(file)) {
-        p.load(r);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read config file " + file + ": " + e.getMessage(), e);
-      }
+      Properties p = load(file);
       p.stringPropertyNames().forEach(k -> v.put(k, p.getProperty(k).trim()));
     }
     env.forEach((k, val) -> {
@@ -52,7 +50,40 @@ public final class SaerlConfig {
         v.put(k, val);
       }
     });
+    if (v.get(BOOTSTRAP_SERVERS) == null && v.get(REGISTRY_URL) == null) {
+      Path endpoints = Path.of(v.get(DATA_DIR)).resolve(ENDPOINTS_FILE);
+      if (Files.isRegularFile(endpoints)) {
+        Properties p = load(endpoints);
+        v.put(BOOTSTRAP_SERVERS, p.getProperty(BOOTSTRAP_SERVERS));
+        v.put(REGISTRY_URL, p.getProperty(REGISTRY_URL));
+      }
+    }
     return new SaerlConfig(v);
+  }
+
+  private static Properties load(Path file) {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file)) {
+      p.load(r);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    return p;
+  }
+
+  /** Kafka client settings for these services. */
+  public Properties kafkaClient() {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", requireConnection(BOOTSTRAP_SERVERS, bootstrapServers()));
+    return p;
+  }
+
+  public String requireConnection(String key, String value) {
+    if (value == null) {
+      throw new IllegalArgumentException("no " + key + ": start './saerl up' (it records its addresses in "
+          + dataDir().resolve(ENDPOINTS_FILE) + ") or pass --bootstrap-servers and --registry-url");
+    }
+    return value;
   }
 
   public Path dataDir() {

@@ -1,0 +1,66 @@
+package dev.saerl.producers.ingest;
+
+import dev.saerl.schemas.avro.DeadLetter;
+import dev.saerl.schemas.avro.Query;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongConsumer;
+
+/**
+ * Ingests one dataset file: every row is parsed and validated; good rows are published to queries
+ * (keyed by their stable id, so re-ingesting the same file changes nothing), bad rows go to
+ * dead-letters with file, line and reason, and the rows around a bad one still go in.
+ */
+public final class Ingestor {
+  public static final int DEAD_LETTER_PAYLOAD_LIMIT = 64 * 1024;
+
+  private final RowParser parser;
+  private final QuerySink sink;
+
+  public Ingestor(String dataset, Split split, QuerySink sink) {
+    if (dataset == null || !dataset.matches("[A-Za-z0-9._-]{1,100}")) {
+      throw new IllegalArgumentException("dataset name '" + dataset + "' must be 1-100 letters, digits, '.', '_' or '-'");
+    }
+    this.parser = new RowParser(dataset, split);
+    this.sink = sink;
+  }
+
+  public IngestSummary ingest(Path file, LongConsumer bytesRead) {
+    long[] counts = new long[4]; // read, published, known, unknown
+    Map<String, Long> rejected = new HashMap<>();
+    Set<String> seen = new HashSet<>();
+    RowSource.read(file, row -> {
+      counts[0]++;
+      RowParser.Parsed p = parser.parse(row);
+      Rejection r = p.rejection();
+      if (r == null && !seen.add(p.query().getQueryId())) {
+        r = new Rejection("duplicate_id", "id '" + p.query().getQueryId() + "' appeared earlier in this file");
+      }
+      if (r != null) {
+        rejected.merge(r.code(), 1L, Long::sum);
+        sink.deadLetter(deadLetter(row, r));
+        return;
+      }
+      Query q = p.query();
+      sink.query(q);
+      counts[1]++;
+      counts[q.getSplit() == dev.saerl.schemas.avro.Split.KNOWN ? 2 : 3]++;
+    }, bytesRead);
+    sink.flush();
+    return new IngestSummary(file.toString(), counts[0], counts[1], counts[2], counts[3], rejected);
+  }
+
+  static DeadLetter deadLetter(RawRow row, Rejection r) {
+    byte[] payload = row.raw() == null ? new byte[0] : row.raw().getBytes(StandardCharsets.UTF_8);
+    boolean cut = payload.length > DEAD_LETTER_PAYLOAD_LIMIT;
+    return DeadLetter.newBuilder().setSource(row.file()).setLocation("line " + row.line()).setRole("ingest")
+        .setReasonCode(r.code()).setReason(row.file() + " line " + row.line() + ": " + r.reason())
+        .setPayload(ByteBuffer.wrap(payload, 0, Math.min(payload.length, DEAD_LETTER_PAYLOAD_LIMIT)))
+        .setPayloadTruncated(cut).setFailedAtMs(System.currentTimeMillis()).build();
+  }
+}
