@@ -1,0 +1,208 @@
+package dev.saerl.workers.generate;
+
+import dev.saerl.schemas.avro.DeadLetter;
+import dev.saerl.schemas.avro.Query;
+import dev.saerl.schemas.topics.Topic;
+import dev.saerl.schemas.topics.TopicSpecs;
+import dev.saerl.schemas.topics.Topics;
+import dev.saerl.workers.inference.GenerationRequest;
+import dev.saerl.workers.inference.GenerationResult;
+import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.inference.Steering;
+import dev.saerl.workers.sae.SparseAutoencoder;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generator role. Consumes queries (read_committed), generates N samples per query batched
+ * across queries, encodes every sample's hook residuals with the SAE in one call, and publishes
+ * generations and sample-features in one Kafka transaction together with the consumed offsets,
+ * so a crash at any point neither loses nor duplicates a sample (sample ids are deterministic).
+ * Topics: in queries (key query_id); out generations, sample-features (key query_id), dead-letters
+ * (records that are not valid Avro). A failed batch is aborted and re-read from the committed offsets.
+ */
+public final class GeneratorWorker implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(GeneratorWorker.class);
+
+  /** How the worker samples and batches. */
+  public record Settings(int samples, float temperature, float topP, long seed, int maxNewTokens, int queriesPerBatch,
+                         int featuresPerStep, String groupId, String transactionalId) {
+    public Settings {
+      if (samples < 1 || queriesPerBatch < 1 || maxNewTokens < 1 || featuresPerStep < 1) {
+        throw new IllegalArgumentException("samples, queries per batch, max new tokens and features per step must be positive");
+      }
+    }
+  }
+
+  private final Settings settings;
+  private final OnnxGenerator generator;
+  private final SparseAutoencoder sae;
+  private final SampleBuilder builder;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final Topic<String, Query> queries;
+  private final Topics topics;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private long samplesDone;
+  private long tokensDone;
+
+  public GeneratorWorker(Properties client, Topics topics, OnnxGenerator generator, SparseAutoencoder sae, Settings settings) {
+    this.settings = settings;
+    this.generator = generator;
+    this.sae = sae;
+    this.topics = topics;
+    this.builder = new SampleBuilder(generator.pack(), generator.tokenizer(), sae, settings.featuresPerStep());
+    this.queries = topics.get(TopicSpecs.QUERIES);
+    Properties c = new Properties();
+    c.putAll(client);
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(settings.queriesPerBatch()));
+    c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "600000");
+    this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    Properties p = new Properties();
+    p.putAll(client);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.transactionalId());
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  @Override
+  public void run() {
+    producer.initTransactions();
+    consumer.subscribe(List.of(queries.name()));
+    long started = System.nanoTime();
+    try {
+      while (running.get()) {
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
+        if (records.isEmpty()) {
+          continue;
+        }
+        try {
+          process(records);
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
+          throw fatal;
+        } catch (KafkaException | IllegalStateException e) {
+          log.warn("batch of {} queries failed, aborting and re-reading it: {}", records.count(), e.getMessage());
+          producer.abortTransaction();
+          rewind(records.partitions());
+        }
+        double minutes = (System.nanoTime() - started) / 6e10;
+        log.info("{} samples, {} tokens ({} samples/min)", samplesDone, tokensDone, Math.round(samplesDone / Math.max(minutes, 1e-9)));
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        throw e;
+      }
+    } finally {
+      consumer.close();
+      producer.close();
+    }
+  }
+
+  private void process(ConsumerRecords<byte[], byte[]> records) {
+    producer.beginTransaction();
+    List<Query> batch = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      if (r.value() == null) {
+        continue;
+      }
+      try {
+        batch.add(queries.valueSerde().deserializer().deserialize(r.topic(), r.value()));
+      } catch (SerializationException e) {
+        log.warn("dead-lettering {}-{} offset {}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+        send(topics.get(TopicSpecs.DEAD_LETTERS), r.topic(), deadLetter(r, e));
+      }
+    }
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (Query q : batch) {
+      for (int i = 0; i < settings.samples(); i++) {
+        long seed = SampleBuilder.sampleSeed(settings.seed(), q.getQueryId(), i);
+        requests.add(new GenerationRequest(generator.pack().prompt(q.getQuestion()), settings.maxNewTokens(),
+            settings.temperature(), settings.topP(), seed, Steering.NONE));
+      }
+    }
+    List<GenerationResult> results = requests.isEmpty() ? List.of() : generator.generate(requests);
+    for (int qi = 0; qi < batch.size(); qi++) {
+      Query q = batch.get(qi);
+      for (int i = 0; i < settings.samples(); i++) {
+        GenerationResult r = results.get(qi * settings.samples() + i);
+        long seed = requests.get(qi * settings.samples() + i).seed();
+        var sample = builder.build(q, r, i, seed, settings.temperature(), sae.encode(r.hookResiduals()));
+        send(topics.get(TopicSpecs.GENERATIONS), q.getQueryId(), sample.generation());
+        send(topics.get(TopicSpecs.SAMPLE_FEATURES), q.getQueryId(), sample.features());
+        samplesDone++;
+        tokensDone += r.tokens().length;
+      }
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition tp : records.partitions()) {
+      List<ConsumerRecord<byte[], byte[]>> part = records.records(tp);
+      offsets.put(tp, new OffsetAndMetadata(part.get(part.size() - 1).offset() + 1));
+    }
+    producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+    producer.commitTransaction();
+  }
+
+  private <V> void send(Topic<String, V> topic, String key, V value) {
+    producer.send(new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
+        topic.valueSerde().serializer().serialize(topic.name(), value)));
+  }
+
+  private void rewind(Set<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);
+    for (TopicPartition tp : partitions) {
+      OffsetAndMetadata o = committed.get(tp);
+      if (o == null) {
+        consumer.seekToBeginning(List.of(tp));
+      } else {
+        consumer.seek(tp, o.offset());
+      }
+    }
+  }
+
+  static DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> r, Exception e) {
+    byte[] v = r.value();
+    int n = Math.min(v.length, 64 * 1024);
+    return DeadLetter.newBuilder().setSource(r.topic()).setLocation("partition " + r.partition() + " offset " + r.offset())
+        .setRole("worker").setReasonCode("not_avro").setReason(e.getMessage()).setPayload(ByteBuffer.wrap(v, 0, n))
+        .setPayloadTruncated(n < v.length).setFailedAtMs(System.currentTimeMillis()).build();
+  }
+
+  /** Asks the loop to stop after the current batch (or at once while it waits for records). */
+  @Override
+  public void close() {
+    running.set(false);
+    consumer.wakeup();
+  }
+}
