@@ -16,7 +16,7 @@ questions="$(mktemp)"
 py="$( cd "$root/tools/foundry" && /usr/bin/python3 -m foundry.bench --pack "$pack" --questions "$questions" \
         --batches "$batches" --max-new-tokens "$max_new" --repeats "$repeats")"
 jv="$("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
-        -cp "$root/app/target/classes:$(cat "$root/app/target/classpath.txt")" \
+        -cp "$root/app/target/saerl.jar" \
         dev.saerl.workers.bench.GenerationBenchmark "$pack" "$questions" "$batches" "$max_new" "$repeats" 2>/dev/null)"
 rm -f "$questions"
 echo "$py"; echo "$jv"

@@ -65,7 +65,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
         "-Dquarkus.management.host=127.0.0.1", "-Dquarkus.management.port=" + management,
         "-Dquarkus.log.level=WARN", "-Dquarkus.banner.enabled=false",
         "-Dapicurio.datasource.url=jdbc:h2:file:" + dir.toAbsolutePath().resolve("registry") + ";DB_CLOSE_ON_EXIT=FALSE",
-        "-cp", home.resolve("quarkus-run.jar") + java.io.File.pathSeparator + ownCodeSource(),
+        "-cp", home.resolve("quarkus-run.jar") + java.io.File.pathSeparator + watchdogClasses(dir),
         ParentWatchdog.class.getName(), Long.toString(ProcessHandle.current().pid()),
         "io.quarkus.bootstrap.runner.QuarkusEntryPoint"));
     Path logFile = dir.resolve("registry.log");
@@ -89,12 +89,21 @@ public final class EmbeddedRegistry implements AutoCloseable {
     return registry;
   }
 
-  private static String ownCodeSource() {
-    try {
-      return Path.of(ParentWatchdog.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot locate saerl's own classes for the registry watchdog", e);
+  /** The watchdog's one class, copied into the data dir: the child gets it without saerl's libraries. */
+  private static Path watchdogClasses(Path dir) {
+    String resource = ParentWatchdog.class.getName().replace('.', '/') + ".class";
+    Path root = dir.resolve("watchdog");
+    Path target = root.resolve(resource);
+    try (var in = ParentWatchdog.class.getClassLoader().getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new IllegalStateException("cannot find " + resource + " on saerl's class path");
+      }
+      Files.createDirectories(target.getParent());
+      Files.copy(in, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target, e);
     }
+    return root;
   }
 
   private void awaitReady(Duration timeout, Path logFile) {

@@ -1,0 +1,128 @@
+package dev.saerl.app.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.saerl.app.embedded.EmbeddedStack;
+import dev.saerl.core.verify.Verifier;
+import dev.saerl.producers.ingest.IngestSummary;
+import dev.saerl.producers.ingest.Ingestor;
+import dev.saerl.producers.ingest.KafkaQuerySink;
+import dev.saerl.producers.ingest.Split;
+import dev.saerl.schemas.avro.Generation;
+import dev.saerl.schemas.avro.SampleFeatures;
+import dev.saerl.schemas.avro.Verdict;
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.Topic;
+import dev.saerl.schemas.topics.TopicSpecs;
+import dev.saerl.schemas.topics.Topics;
+import dev.saerl.streams.verify.SaerlTopology;
+import dev.saerl.workers.generate.GeneratorWorker;
+import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.pack.ModelPack;
+import dev.saerl.workers.sae.OnnxSparseAutoencoder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Ingest, worker and Streams app on the real broker and registry with the bundled model. */
+@Tag("integration")
+class GenerationPipelineTest {
+  static final int SAMPLES = 3;
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void everyQueryGetsExactlyNGenerationsFeaturesAndVerdictsThatMatchTheVerifier() throws Exception {
+    Path root = Path.of(System.getProperty("saerl.repo.root", ".."));
+    Path dataset = dir.resolve("small.jsonl");
+    Files.write(dataset, Files.readAllLines(root.resolve("datasets/arith.jsonl")).subList(0, 12));
+    try (EmbeddedStack stack = EmbeddedStack.start(dir.resolve("data"), "p.");
+         HttpSchemaRegistry registry = new HttpSchemaRegistry(stack.registryUrl())) {
+      Topics topics = new Topics("p.", registry);
+      Properties client = new Properties();
+      client.put("bootstrap.servers", stack.bootstrapServers());
+      IngestSummary ingested;
+      try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
+        ingested = new Ingestor("arith", Split.DEFAULT, sink).ingest(dataset, b -> {});
+      }
+      assertEquals(12, ingested.published());
+
+      ModelPack pack = ModelPack.load(root.resolve("models/arith"));
+      KafkaStreams streams = new KafkaStreams(SaerlTopology.build(topics),
+          SaerlTopology.streamsConfig(client, "p-streams", dir.resolve("state").toString()));
+      streams.start();
+      try (OnnxGenerator gen = new OnnxGenerator(pack, 1); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, 1)) {
+        var settings = new GeneratorWorker.Settings(SAMPLES, 0.7f, 1f, 5, 120, 4, 8, "p-worker", "p-worker-0");
+        GeneratorWorker worker = new GeneratorWorker(client, topics, gen, sae, settings);
+        Thread t = new Thread(worker, "worker");
+        t.start();
+        List<Verdict> verdicts = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), 12 * SAMPLES, Duration.ofSeconds(120));
+        worker.close();
+        t.join(30_000);
+        List<Generation> generations = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), 12 * SAMPLES, Duration.ofSeconds(10));
+        List<SampleFeatures> features = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.SAMPLE_FEATURES), 12 * SAMPLES, Duration.ofSeconds(10));
+        // no more than N: read again after the worker stopped and the streams app caught up
+        verdicts = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), Integer.MAX_VALUE, Duration.ofSeconds(3));
+        assertExactlyPerQuery(generations.stream().collect(Collectors.groupingBy(Generation::getQueryId, Collectors.counting())));
+        assertExactlyPerQuery(features.stream().collect(Collectors.groupingBy(SampleFeatures::getQueryId, Collectors.counting())));
+        assertExactlyPerQuery(verdicts.stream().collect(Collectors.groupingBy(Verdict::getQueryId, Collectors.counting())));
+        Map<String, Generation> bySample = new HashMap<>();
+        generations.forEach(g -> bySample.put(g.getSampleId(), g));
+        assertEquals(12 * SAMPLES, bySample.size(), "sample ids are distinct");
+        for (Verdict v : verdicts) {
+          Generation g = bySample.get(v.getSampleId());
+          assertEquals(Verifier.verify(v.getReferenceAnswer(), g.getCompletion()).correct(), v.getCorrect(), g.getCompletion());
+          assertEquals(pack.version(), v.getModelVersion());
+          assertEquals(v.getSplit() == dev.saerl.schemas.avro.Split.UNKNOWN, v.getEvaluationOnly());
+        }
+        for (SampleFeatures f : features) {
+          Generation g = bySample.get(f.getSampleId());
+          assertEquals(g.getSteps().size(), f.getSteps().size());
+          assertTrue(f.getSteps().stream().allMatch(s -> s.getFeatureIds().size() == s.getMaxActivations().size()));
+        }
+      } finally {
+        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(Duration.ofSeconds(20)));
+      }
+    }
+  }
+
+  private static void assertExactlyPerQuery(Map<String, Long> counts) {
+    assertEquals(12, counts.size(), counts.toString());
+    counts.forEach((q, n) -> assertEquals(SAMPLES, n, "records for query " + q));
+  }
+
+  /** Reads committed records of a topic from the start until {@code expected} arrived or the time is up. */
+  static <V> List<V> readUntil(String bootstrap, Topic<String, V> topic, int expected, Duration max) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<V> out = new ArrayList<>();
+    try (KafkaConsumer<String, V> c = new KafkaConsumer<>(p, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topic.name()).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      long deadline = System.nanoTime() + max.toNanos();
+      while (out.size() < expected && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+      }
+    }
+    return out;
+  }
+}
