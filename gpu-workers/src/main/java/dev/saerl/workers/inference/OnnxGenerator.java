@@ -18,11 +18,23 @@ public final class OnnxGenerator implements Generator {
   private final ModelPack pack;
   private final OnnxDecoder decoder;
   private final Tokenizer tokenizer;
+  /** Each token's text on its own, for spotting stop strings without decoding the whole row every step. */
+  private final String[] pieces;
 
   public OnnxGenerator(ModelPack pack, int threads) {
     this.pack = pack;
     this.decoder = new OnnxDecoder(pack, threads);
     this.tokenizer = new HfTokenizer(pack.file(ModelPack.TOKENIZER_FILE), pack.bosTokenId());
+    this.pieces = new String[pack.architecture().vocabSize()];
+  }
+
+  private String piece(int token) {
+    String p = pieces[token];
+    if (p == null) {
+      p = tokenizer.decode(new int[] {token});
+      pieces[token] = p;
+    }
+    return p;
   }
 
   public Tokenizer tokenizer() {
@@ -95,7 +107,7 @@ public final class OnnxGenerator implements Generator {
           int token = Sampler.next(pass.logits(b, seq - 1), r.request.temperature(), r.request.topP(), r.rng);
           r.tokens.add(token);
           generated++;
-          if (r.cutAtStop(tokenizer, pack.stopStrings())) {
+          if (r.cutAtStop(tokenizer, piece(token), pack.stopStrings())) {
             r.finish = GenerationResult.FinishReason.STOP;
             nextIds[b] = pack.padTokenId();
             continue;
@@ -133,7 +145,8 @@ public final class OnnxGenerator implements Generator {
     List<GenerationResult> out = new ArrayList<>(batch);
     for (Row r : rows) {
       int[] toks = r.tokens.stream().mapToInt(Integer::intValue).toArray();
-      out.add(new GenerationResult(r.prompt, toks, r.text, r.finish, r.hooks.toArray(new float[0][]), nanos, generated));
+      String text = r.finish == GenerationResult.FinishReason.STOP ? r.text : tokenizer.decode(toks);
+      out.add(new GenerationResult(r.prompt, toks, text, r.finish, r.hooks.toArray(new float[0][]), nanos, generated));
     }
     return out;
   }
@@ -151,7 +164,7 @@ public final class OnnxGenerator implements Generator {
     final SplittableRandom rng;
     final List<Integer> tokens = new ArrayList<>();
     final List<float[]> hooks = new ArrayList<>();
-    String text = "";
+    String text;
     GenerationResult.FinishReason finish;
 
     Row(GenerationRequest request, int[] prompt) {
@@ -160,8 +173,23 @@ public final class OnnxGenerator implements Generator {
       this.rng = new SplittableRandom(request.seed());
     }
 
-    /** Updates the text; when it contains a stop string, drops the tokens that made it and returns true. */
-    boolean cutAtStop(Tokenizer tokenizer, List<String> stops) {
+    /** The pieces so far, joined: a cheap stand-in for the decoded text, used to spot stop strings. */
+    private final StringBuilder pieces = new StringBuilder();
+
+    /**
+     * Appends the new token's piece; when a stop string appears, decodes the row exactly, drops the
+     * tokens that made the stop string and returns true.
+     */
+    boolean cutAtStop(Tokenizer tokenizer, String piece, List<String> stops) {
+      pieces.append(piece);
+      int from = Math.max(0, pieces.length() - piece.length() - longest(stops));
+      boolean hit = false;
+      for (String s : stops) {
+        hit |= pieces.indexOf(s, from) >= 0;
+      }
+      if (!hit) {
+        return false;
+      }
       String full = tokenizer.decode(tokens.stream().mapToInt(Integer::intValue).toArray());
       int cut = -1;
       for (String s : stops) {
@@ -171,8 +199,7 @@ public final class OnnxGenerator implements Generator {
         }
       }
       if (cut < 0) {
-        text = full;
-        return false;
+        return false; // the pieces suggested a stop that exact decoding does not have
       }
       text = full.substring(0, cut);
       while (!tokens.isEmpty() && tokenizer.decode(tokens.stream().mapToInt(Integer::intValue).toArray()).length() > cut) {
@@ -182,6 +209,10 @@ public final class OnnxGenerator implements Generator {
         hooks.remove(hooks.size() - 1);
       }
       return true;
+    }
+
+    private static int longest(List<String> stops) {
+      return stops.stream().mapToInt(String::length).max().orElse(0);
     }
   }
 }
