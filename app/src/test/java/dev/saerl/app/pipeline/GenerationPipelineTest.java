@@ -62,6 +62,12 @@ class GenerationPipelineTest {
         ingested = new Ingestor("arith", Split.DEFAULT, sink).ingest(dataset, b -> {});
       }
       assertEquals(12, ingested.published());
+      // a poison pill among the queries: the worker dead-letters it and the good queries still go through
+      try (var raw = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(client,
+          new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        raw.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topics.get(TopicSpecs.QUERIES).name(),
+            "poison".getBytes(), "{\"question\": \"not avro\"}".getBytes())).get();
+      }
 
       ModelPack pack = ModelPack.load(root.resolve("models/arith"));
       KafkaStreams streams = new KafkaStreams(SaerlTopology.build(topics),
@@ -91,6 +97,10 @@ class GenerationPipelineTest {
           assertEquals(pack.version(), v.getModelVersion());
           assertEquals(v.getSplit() == dev.saerl.schemas.avro.Split.UNKNOWN, v.getEvaluationOnly());
         }
+        List<dev.saerl.schemas.avro.DeadLetter> dead = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.DEAD_LETTERS), 1, Duration.ofSeconds(10));
+        assertEquals(1, dead.size());
+        assertEquals("not_avro", dead.get(0).getReasonCode());
+        assertTrue(dead.get(0).getLocation().startsWith("partition "), dead.get(0).getLocation());
         for (SampleFeatures f : features) {
           Generation g = bySample.get(f.getSampleId());
           assertEquals(g.getSteps().size(), f.getSteps().size());

@@ -125,9 +125,9 @@ public final class OnnxGenerator implements Generator {
         if (!anyActive) {
           break;
         }
-        long[] grown = java.util.Arrays.copyOf(fullMask, fullMask.length + batch);
-        // mask is row-major [B, L]: rebuild with one more column
+        // the mask is row-major [B, L]: one more column, 1 for rows still generating
         int len = fullMask.length / batch;
+        long[] grown = new long[fullMask.length + batch];
         for (int b = 0; b < batch; b++) {
           System.arraycopy(fullMask, b * len, grown, b * (len + 1), len);
           grown[b * (len + 1) + len] = rows[b].finish == null ? 1 : 0;

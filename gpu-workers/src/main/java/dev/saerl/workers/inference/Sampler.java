@@ -22,10 +22,9 @@ final class Sampler {
       p[i] = Math.exp((logits[i] - max) / temperature);
       sum += p[i];
     }
-    Integer[] order = null;
     double keep = sum;
     if (topP < 1f) {
-      order = new Integer[n];
+      Integer[] order = new Integer[n];
       for (int i = 0; i < n; i++) {
         order[i] = i;
       }
