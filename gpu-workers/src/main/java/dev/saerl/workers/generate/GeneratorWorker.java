@@ -87,6 +87,10 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(settings.queriesPerBatch()));
     c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "600000");
+    // static membership: a worker restarted after a crash (same instance) takes its partitions back
+    // at once instead of waiting for the dead member's session to expire
+    c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.transactionalId());
+    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
     this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     Properties p = new Properties();
     p.putAll(client);
