@@ -89,12 +89,13 @@ public final class OnnxDecoder implements AutoCloseable {
 
   /**
    * Runs one pass. ids and positions are [B,T] row-major, mask is [B,P+T], steer is [B,T,D] or null
-   * (zeros). {@code past} is the previous pass of the same rows, or null for an empty cache.
-   * The returned pass owns the new cache; close it (or pass it on and close the old one).
+   * (zeros). {@code past} is the cache of the same rows (a previous pass, or some of its rows), or
+   * null for an empty cache. The returned pass owns the new cache; close it (or pass it on and
+   * close the old one).
    */
-  public Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq, Pass past) {
+  public Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq, KvCache past) {
     OrtEnvironment env = OrtRuntime.env();
-    int pastLen = past == null ? 0 : past.totalLen;
+    int pastLen = past == null ? 0 : past.length();
     List<OnnxTensor> owned = new ArrayList<>();
     try {
       Map<String, OnnxTensor> inputs = new HashMap<>();
@@ -108,11 +109,11 @@ public final class OnnxDecoder implements AutoCloseable {
           long[] shape = {batch, arch.nKvHead(), 0, arch.headDim()};
           inputs.put(pastNames.get(i), track(owned, OnnxTensor.createTensor(env, floats(new float[0]), shape)));
         } else {
-          inputs.put(pastNames.get(i), (OnnxTensor) past.result.get(presentNames.get(i)).orElseThrow());
+          inputs.put(pastNames.get(i), past.tensor(i));
         }
       }
       OrtSession.Result result = session.run(inputs);
-      return new Pass(result, batch, seq, pastLen + seq, arch);
+      return new Pass(result, batch, seq, pastLen + seq, arch, presentNames);
     } catch (OrtException e) {
       throw new IllegalStateException("decoder forward pass failed (batch " + batch + ", seq " + seq + ", past " + pastLen + "): " + e.getMessage(), e);
     } finally {
@@ -146,22 +147,82 @@ public final class OnnxDecoder implements AutoCloseable {
     }
   }
 
+  /** Per layer, the key and value tensors [B,H,P,Dh] a pass reads as its past (index 2i key, 2i+1 value). */
+  public interface KvCache extends AutoCloseable {
+    OnnxTensor tensor(int index);
+
+    int length();
+
+    @Override
+    void close();
+  }
+
   /** The outputs of one pass: logits [B,T,V], hook residuals [B,T,D], and the cache it produced. */
-  public static final class Pass implements AutoCloseable {
+  public static final class Pass implements KvCache {
     private final OrtSession.Result result;
     public final int batch;
     public final int seq;
     public final int totalLen;
     private final Architecture arch;
+    private final List<String> presentNames;
     private FloatBuffer logits;
     private FloatBuffer hook;
 
-    Pass(OrtSession.Result result, int batch, int seq, int totalLen, Architecture arch) {
+    Pass(OrtSession.Result result, int batch, int seq, int totalLen, Architecture arch, List<String> presentNames) {
       this.result = result;
       this.batch = batch;
       this.seq = seq;
       this.totalLen = totalLen;
       this.arch = arch;
+      this.presentNames = presentNames;
+    }
+
+    @Override
+    public OnnxTensor tensor(int index) {
+      return (OnnxTensor) result.get(presentNames.get(index)).orElseThrow();
+    }
+
+    @Override
+    public int length() {
+      return totalLen;
+    }
+
+    /** A copy of this cache holding only the given rows, in that order: a batch shrinks as rows finish. */
+    public KvCache select(int[] rows) {
+      List<OnnxTensor> out = new ArrayList<>();
+      int rowSize = arch.nKvHead() * totalLen * arch.headDim();
+      try {
+        for (int i = 0; i < presentNames.size(); i++) {
+          FloatBuffer all = tensor(i).getFloatBuffer();
+          FloatBuffer picked = ByteBuffer.allocateDirect(rows.length * rowSize * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
+          for (int r : rows) {
+            picked.put(all.slice(r * rowSize, rowSize));
+          }
+          picked.flip();
+          out.add(OnnxTensor.createTensor(OrtRuntime.env(), picked,
+              new long[] {rows.length, arch.nKvHead(), totalLen, arch.headDim()}));
+        }
+      } catch (OrtException e) {
+        out.forEach(OnnxTensor::close);
+        throw new IllegalStateException("cannot copy the KV cache: " + e.getMessage(), e);
+      }
+      int len = totalLen;
+      return new KvCache() {
+        @Override
+        public OnnxTensor tensor(int index) {
+          return out.get(index);
+        }
+
+        @Override
+        public int length() {
+          return len;
+        }
+
+        @Override
+        public void close() {
+          out.forEach(OnnxTensor::close);
+        }
+      };
     }
 
     /** Logits of row b at position t (a view copy of V floats). */

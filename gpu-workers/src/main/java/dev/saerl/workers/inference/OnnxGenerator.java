@@ -81,64 +81,101 @@ public final class OnnxGenerator implements Generator {
       }
     }
     OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, batch, width, null);
-    long[] fullMask = mask;
+    OnnxDecoder.KvCache cache = pass;
+    int[] live = new int[batch]; // the rows of the current (possibly shrunk) batch, by request index
+    for (int b = 0; b < batch; b++) {
+      live[b] = b;
+    }
+    long[] liveMask = mask;
     int seq = width;
     int generated = 0;
     try {
       while (true) {
-        boolean anyActive = false;
-        long[] nextIds = new long[batch];
-        long[] nextPos = new long[batch];
-        float[] nextSteer = null;
-        for (int b = 0; b < batch; b++) {
-          Row r = rows[b];
+        // read this pass: the fed tokens' residuals, then the next token of every unfinished row
+        for (int c = 0; c < live.length; c++) {
+          Row r = rows[live[c]];
           if (r.finish != null) {
-            nextIds[b] = pack.padTokenId();
             continue;
           }
           if (!r.tokens.isEmpty()) {
-            r.hooks.add(pass.hook(b, seq - 1)); // residual of the token fed in this pass
+            r.hooks.add(pass.hook(c, seq - 1)); // residual of the token fed in this pass
           }
           if (r.tokens.size() >= r.request.maxNewTokens()) {
             r.finish = GenerationResult.FinishReason.LENGTH;
-            nextIds[b] = pack.padTokenId();
             continue;
           }
-          int token = Sampler.next(pass.logits(b, seq - 1), r.request.temperature(), r.request.topP(), r.rng);
+          int token = Sampler.next(pass.logits(c, seq - 1), r.request.temperature(), r.request.topP(), r.rng);
           r.tokens.add(token);
           generated++;
           if (r.cutAtStop(tokenizer, piece(token), pack.stopStrings())) {
             r.finish = GenerationResult.FinishReason.STOP;
-            nextIds[b] = pack.padTokenId();
-            continue;
-          }
-          anyActive = true;
-          nextIds[b] = token;
-          int position = r.prompt.length + r.tokens.size() - 1;
-          nextPos[b] = position;
-          float[] v = r.request.steering().at(position);
-          if (v != null) {
-            nextSteer = nextSteer == null ? new float[batch * d] : nextSteer;
-            System.arraycopy(v, 0, nextSteer, b * d, d);
           }
         }
-        if (!anyActive) {
+        int active = 0;
+        for (int b : live) {
+          active += rows[b].finish == null ? 1 : 0;
+        }
+        if (active == 0) {
           break;
         }
-        // the mask is row-major [B, L]: one more column, 1 for rows still generating
-        int len = fullMask.length / batch;
-        long[] grown = new long[fullMask.length + batch];
-        for (int b = 0; b < batch; b++) {
-          System.arraycopy(fullMask, b * len, grown, b * (len + 1), len);
-          grown[b * (len + 1) + len] = rows[b].finish == null ? 1 : 0;
+        int len = liveMask.length / live.length;
+        if (active <= live.length * 3 / 4) {
+          // drop finished rows: every later pass reads and copies a smaller cache
+          int[] keep = new int[active];
+          int[] next = new int[active];
+          long[] shrunk = new long[active * len];
+          for (int c = 0, k = 0; c < live.length; c++) {
+            if (rows[live[c]].finish == null) {
+              keep[k] = c;
+              next[k] = live[c];
+              System.arraycopy(liveMask, c * len, shrunk, k * len, len);
+              k++;
+            }
+          }
+          OnnxDecoder.KvCache selected = pass.select(keep);
+          if (cache != pass) {
+            cache.close();
+          }
+          cache = selected;
+          live = next;
+          liveMask = shrunk;
         }
-        fullMask = grown;
-        OnnxDecoder.Pass next = decoder.forward(nextIds, nextPos, fullMask, nextSteer, batch, 1, pass);
+        int n = live.length;
+        long[] nextIds = new long[n];
+        long[] nextPos = new long[n];
+        float[] nextSteer = null;
+        long[] grown = new long[n * (len + 1)]; // one more mask column, 1 for rows still generating
+        for (int c = 0; c < n; c++) {
+          Row r = rows[live[c]];
+          System.arraycopy(liveMask, c * len, grown, c * (len + 1), len);
+          if (r.finish != null) {
+            nextIds[c] = pack.padTokenId();
+            continue;
+          }
+          grown[c * (len + 1) + len] = 1;
+          nextIds[c] = r.tokens.get(r.tokens.size() - 1);
+          int position = r.prompt.length + r.tokens.size() - 1;
+          nextPos[c] = position;
+          float[] v = r.request.steering().at(position);
+          if (v != null) {
+            nextSteer = nextSteer == null ? new float[n * d] : nextSteer;
+            System.arraycopy(v, 0, nextSteer, c * d, d);
+          }
+        }
+        liveMask = grown;
+        OnnxDecoder.Pass next = decoder.forward(nextIds, nextPos, liveMask, nextSteer, n, 1, cache);
+        if (cache != pass) {
+          cache.close();
+        }
         pass.close();
         pass = next;
+        cache = next;
         seq = 1;
       }
     } finally {
+      if (cache != pass) {
+        cache.close();
+      }
       pass.close();
     }
     long nanos = System.nanoTime() - t0;
