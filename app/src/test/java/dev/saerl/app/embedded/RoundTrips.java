@@ -13,9 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -40,8 +37,7 @@ final class RoundTrips {
       producer.beginTransaction();
       for (Topic<String, ?> t : topics.all()) {
         for (SpecificRecord r : sent.get(t.name())) {
-          producer.send(new ProducerRecord<>(t.name(), t.keySerde().serializer().serialize(t.name(), "k-" + r.hashCode()),
-              serialize(t, r)));
+          producer.send(record(t, "k-" + r.hashCode(), r));
         }
       }
       producer.commitTransaction();
@@ -50,14 +46,14 @@ final class RoundTrips {
   }
 
   @SuppressWarnings("unchecked")
-  static <V> byte[] serialize(Topic<String, V> t, SpecificRecord r) {
-    return t.valueSerde().serializer().serialize(t.name(), (V) r);
+  static <V> ProducerRecord<byte[], byte[]> record(Topic<String, V> t, String key, SpecificRecord r) {
+    return t.record(key, (V) r);
   }
 
   /** Reads every topic from the start (committed records only) until {@code expected} records per topic arrived. */
   static void assertReadBack(String bootstrap, Topics topics, Map<String, List<SpecificRecord>> expected) {
     for (Topic<String, ?> t : topics.all()) {
-      assertEquals(sorted(expected.get(t.name())), sorted(readAll(bootstrap, t, expected.get(t.name()).size())), t.name());
+      assertEquals(sorted(expected.get(t.name())), sorted(dev.saerl.app.TopicReader.read(bootstrap, t, expected.get(t.name()).size(), Duration.ofSeconds(60))), t.name());
     }
   }
 
@@ -66,25 +62,4 @@ final class RoundTrips {
     return records.stream().map(String::valueOf).sorted().toList();
   }
 
-  static <V> List<V> readAll(String bootstrap, Topic<String, V> topic, int expected) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    List<ConsumerRecord<String, V>> got = new ArrayList<>();
-    try (KafkaConsumer<String, V> c = new KafkaConsumer<>(p, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      var partitions = c.partitionsFor(topic.name()).stream()
-          .map(i -> new org.apache.kafka.common.TopicPartition(i.topic(), i.partition())).toList();
-      c.assign(partitions);
-      c.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (got.size() < expected && System.nanoTime() < deadline) {
-        c.poll(Duration.ofMillis(200)).forEach(got::add);
-      }
-    }
-    List<V> values = new ArrayList<>();
-    got.forEach(r -> values.add(r.value()));
-    return values;
-  }
 }

@@ -3,6 +3,7 @@ package dev.saerl.app.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.saerl.app.TopicReader;
 import dev.saerl.app.embedded.EmbeddedStack;
 import dev.saerl.core.verify.Verifier;
 import dev.saerl.producers.ingest.IngestSummary;
@@ -13,7 +14,6 @@ import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.SampleFeatures;
 import dev.saerl.schemas.avro.Verdict;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
-import dev.saerl.schemas.topics.Topic;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.streams.verify.SaerlTopology;
@@ -24,15 +24,11 @@ import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.Tag;
@@ -78,13 +74,13 @@ class GenerationPipelineTest {
         GeneratorWorker worker = new GeneratorWorker(client, topics, gen, sae, settings);
         Thread t = new Thread(worker, "worker");
         t.start();
-        List<Verdict> verdicts = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), 12 * SAMPLES, Duration.ofSeconds(120));
+        List<Verdict> verdicts = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), 12 * SAMPLES, Duration.ofSeconds(120));
         worker.close();
         t.join(30_000);
-        List<Generation> generations = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), 12 * SAMPLES, Duration.ofSeconds(10));
-        List<SampleFeatures> features = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.SAMPLE_FEATURES), 12 * SAMPLES, Duration.ofSeconds(10));
+        List<Generation> generations = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), 12 * SAMPLES, Duration.ofSeconds(10));
+        List<SampleFeatures> features = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.SAMPLE_FEATURES), 12 * SAMPLES, Duration.ofSeconds(10));
         // no more than N: read again after the worker stopped and the streams app caught up
-        verdicts = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), Integer.MAX_VALUE, Duration.ofSeconds(3));
+        verdicts = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), Integer.MAX_VALUE, Duration.ofSeconds(3));
         assertExactlyPerQuery(generations.stream().collect(Collectors.groupingBy(Generation::getQueryId, Collectors.counting())));
         assertExactlyPerQuery(features.stream().collect(Collectors.groupingBy(SampleFeatures::getQueryId, Collectors.counting())));
         assertExactlyPerQuery(verdicts.stream().collect(Collectors.groupingBy(Verdict::getQueryId, Collectors.counting())));
@@ -97,7 +93,7 @@ class GenerationPipelineTest {
           assertEquals(pack.version(), v.getModelVersion());
           assertEquals(v.getSplit() == dev.saerl.schemas.avro.Split.UNKNOWN, v.getEvaluationOnly());
         }
-        List<dev.saerl.schemas.avro.DeadLetter> dead = readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.DEAD_LETTERS), 1, Duration.ofSeconds(10));
+        List<dev.saerl.schemas.avro.DeadLetter> dead = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.DEAD_LETTERS), 1, Duration.ofSeconds(10));
         assertEquals(1, dead.size());
         assertEquals("not_avro", dead.get(0).getReasonCode());
         assertTrue(dead.get(0).getLocation().startsWith("partition "), dead.get(0).getLocation());
@@ -118,21 +114,4 @@ class GenerationPipelineTest {
     counts.forEach((q, n) -> assertEquals(SAMPLES, n, "records for query " + q));
   }
 
-  /** Reads committed records of a topic from the start until {@code expected} arrived or the time is up. */
-  static <V> List<V> readUntil(String bootstrap, Topic<String, V> topic, int expected, Duration max) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<V> out = new ArrayList<>();
-    try (KafkaConsumer<String, V> c = new KafkaConsumer<>(p, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(topic.name()).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
-      c.assign(parts);
-      c.seekToBeginning(parts);
-      long deadline = System.nanoTime() + max.toNanos();
-      while (out.size() < expected && System.nanoTime() < deadline) {
-        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
-      }
-    }
-    return out;
-  }
 }

@@ -3,6 +3,7 @@ package dev.saerl.app.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.saerl.app.TopicReader;
 import dev.saerl.app.embedded.EmbeddedStack;
 import dev.saerl.producers.ingest.Ingestor;
 import dev.saerl.producers.ingest.KafkaQuerySink;
@@ -75,7 +76,7 @@ class WorkerCrashTest {
           "committed generations at each kill: " + committedAtKill);
       Process last = startWorker(stack, root, KILLS);
       try {
-        List<Generation> generations = GenerationPipelineTest.readUntil(stack.bootstrapServers(),
+        List<Generation> generations = TopicReader.read(stack.bootstrapServers(),
             topics.get(TopicSpecs.GENERATIONS), QUERIES * SAMPLES, Duration.ofSeconds(180));
         assertEquals(QUERIES * SAMPLES, generations.size());
       } finally {
@@ -83,9 +84,9 @@ class WorkerCrashTest {
         last.waitFor(30, TimeUnit.SECONDS);
       }
       // read everything committed, after the last worker stopped: exactly N per query
-      List<Generation> generations = GenerationPipelineTest.readUntil(stack.bootstrapServers(),
+      List<Generation> generations = TopicReader.read(stack.bootstrapServers(),
           topics.get(TopicSpecs.GENERATIONS), Integer.MAX_VALUE, Duration.ofSeconds(3));
-      List<SampleFeatures> features = GenerationPipelineTest.readUntil(stack.bootstrapServers(),
+      List<SampleFeatures> features = TopicReader.read(stack.bootstrapServers(),
           topics.get(TopicSpecs.SAMPLE_FEATURES), Integer.MAX_VALUE, Duration.ofSeconds(3));
       Map<String, Long> perQuery = generations.stream().collect(Collectors.groupingBy(Generation::getQueryId, Collectors.counting()));
       assertEquals(QUERIES, perQuery.size());
@@ -97,7 +98,7 @@ class WorkerCrashTest {
   }
 
   private static int committed(EmbeddedStack stack, Topics topics) {
-    return GenerationPipelineTest.readUntil(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS),
+    return TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS),
         Integer.MAX_VALUE, Duration.ofMillis(300)).size();
   }
 

@@ -5,6 +5,8 @@ public final class Verifier {
   /** The outcome: whether it is correct, what was extracted, and the rule that found it. */
   public record Result(boolean correct, String extracted, String rule) {}
 
+  private static final java.util.regex.Pattern NUMBER = java.util.regex.Pattern.compile(AnswerExtractor.NUMBER);
+
   private Verifier() {}
 
   public static Result verify(String reference, String response) {
@@ -32,7 +34,7 @@ public final class Verifier {
   }
 
   private static String firstNumber(String s) {
-    var m = java.util.regex.Pattern.compile(AnswerExtractor.NUMBER).matcher(s);
+    var m = NUMBER.matcher(s);
     return m.find() ? m.group() : null;
   }
 }

@@ -1,5 +1,6 @@
 package dev.saerl.workers.generate;
 
+import dev.saerl.core.deadletter.DeadLetters;
 import dev.saerl.schemas.avro.DeadLetter;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.topics.Topic;
@@ -10,7 +11,6 @@ import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.sae.SparseAutoencoder;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,7 +26,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -179,8 +178,7 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
   }
 
   private <V> void send(Topic<String, V> topic, String key, V value) {
-    producer.send(new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
-        topic.valueSerde().serializer().serialize(topic.name(), value)));
+    producer.send(topic.record(key, value));
   }
 
   private void rewind(Set<TopicPartition> partitions) {
@@ -196,11 +194,8 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
   }
 
   static DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> r, Exception e) {
-    byte[] v = r.value();
-    int n = Math.min(v.length, 64 * 1024);
-    return DeadLetter.newBuilder().setSource(r.topic()).setLocation("partition " + r.partition() + " offset " + r.offset())
-        .setRole("worker").setReasonCode("not_avro").setReason(e.getMessage()).setPayload(ByteBuffer.wrap(v, 0, n))
-        .setPayloadTruncated(n < v.length).setFailedAtMs(System.currentTimeMillis()).build();
+    return DeadLetters.of(r.topic(), "partition " + r.partition() + " offset " + r.offset(), "worker", "not_avro",
+        e.getMessage(), r.value());
   }
 
   /** Asks the loop to stop after the current batch (or at once while it waits for records). */

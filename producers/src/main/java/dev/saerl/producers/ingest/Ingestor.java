@@ -1,8 +1,8 @@
 package dev.saerl.producers.ingest;
 
+import dev.saerl.core.deadletter.DeadLetters;
 import dev.saerl.schemas.avro.DeadLetter;
 import dev.saerl.schemas.avro.Query;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -17,8 +17,6 @@ import java.util.function.LongConsumer;
  * dead-letters with file, line and reason, and the rows around a bad one still go in.
  */
 public final class Ingestor {
-  public static final int DEAD_LETTER_PAYLOAD_LIMIT = 64 * 1024;
-
   private final RowParser parser;
   private final QuerySink sink;
 
@@ -56,11 +54,7 @@ public final class Ingestor {
   }
 
   static DeadLetter deadLetter(RawRow row, Rejection r) {
-    byte[] payload = row.raw() == null ? new byte[0] : row.raw().getBytes(StandardCharsets.UTF_8);
-    boolean cut = payload.length > DEAD_LETTER_PAYLOAD_LIMIT;
-    return DeadLetter.newBuilder().setSource(row.file()).setLocation("line " + row.line()).setRole("ingest")
-        .setReasonCode(r.code()).setReason(row.file() + " line " + row.line() + ": " + r.reason())
-        .setPayload(ByteBuffer.wrap(payload, 0, Math.min(payload.length, DEAD_LETTER_PAYLOAD_LIMIT)))
-        .setPayloadTruncated(cut).setFailedAtMs(System.currentTimeMillis()).build();
+    return DeadLetters.of(row.file(), "line " + row.line(), "ingest", r.code(), row.file() + " line " + row.line() + ": " + r.reason(),
+        row.raw() == null ? null : row.raw().getBytes(StandardCharsets.UTF_8));
   }
 }

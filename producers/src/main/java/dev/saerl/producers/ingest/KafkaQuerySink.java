@@ -9,7 +9,6 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** Publishes to the queries and dead-letters topics with an idempotent producer (acks=all). */
@@ -42,8 +41,7 @@ public final class KafkaQuerySink implements QuerySink {
   }
 
   private <V> void send(Topic<String, V> topic, String key, V value) {
-    producer.send(new ProducerRecord<>(topic.name(), topic.keySerde().serializer().serialize(topic.name(), key),
-        topic.valueSerde().serializer().serialize(topic.name(), value)), (meta, e) -> {
+    producer.send(topic.record(key, value), (meta, e) -> {
           if (e != null) {
             failure.compareAndSet(null, e);
           }

@@ -98,7 +98,11 @@ public final class RowParser {
   }
 
   private static String boxed(String s) {
-    return s == null ? null : AnswerExtractor.extract(s).rule().equals("boxed") ? AnswerExtractor.extract(s).answer() : null;
+    if (s == null) {
+      return null;
+    }
+    var e = AnswerExtractor.extract(s);
+    return e.rule().equals("boxed") ? e.answer() : null;
   }
 
   private static String text(Map<String, String> f, String... names) {
