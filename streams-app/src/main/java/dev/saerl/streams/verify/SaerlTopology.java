@@ -1,52 +1,106 @@
 package dev.saerl.streams.verify;
 
+import dev.saerl.schemas.avro.FeatureStats;
 import dev.saerl.schemas.avro.Generation;
+import dev.saerl.schemas.avro.SampleFeatures;
+import dev.saerl.schemas.avro.Split;
+import dev.saerl.schemas.avro.SteeringPlan;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.avro.Verdict;
 import dev.saerl.schemas.topics.Topic;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
+import dev.saerl.streams.stats.DatasetStatsProcessor;
+import dev.saerl.streams.stats.InternalSerdes;
+import dev.saerl.streams.stats.QueryStatsProcessor;
+import dev.saerl.streams.stats.SampleEvent;
+import dev.saerl.streams.stats.StatsConfig;
+import dev.saerl.streams.stats.StatsStores;
 import java.util.Properties;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * saerl's Streams topology.
  * <ul>
- *   <li>in: queries (key query_id) as the table {@link #QUERIES_STORE}; generations (key query_id)</li>
+ *   <li>in: queries (key query_id) as the table {@link #QUERIES_STORE}; generations and sample-features
+ *       (key query_id)</li>
  *   <li>out: verdicts (key query_id): each generation joined with its query and verified</li>
+ *   <li>statistics: the verdicts and sample-features of KNOWN queries meet per query in
+ *       {@link StatsStores#QUERY_SAMPLES} ({@link QueryStatsProcessor}); each change to a query's
+ *       labelled samples becomes a delta, repartitioned by dataset ({@link #DELTAS_TOPIC}) and added
+ *       into the per-dataset stores ({@link DatasetStatsProcessor}), which publish feature-stats
+ *       (key "dataset/feature") and steering-plans (key dataset).</li>
  * </ul>
- * Generations and queries share the key and partition count, so the join needs no repartition.
- * A generation whose query is not (yet) in the table produces no verdict.
+ * Generations, sample-features and queries share the key and partition count, so the join and the
+ * per-query state need no repartition. A generation whose query is not (yet) in the table produces
+ * no verdict.
  */
 public final class SaerlTopology {
   public static final String QUERIES_STORE = "queries-table";
+  /** Name of the internal repartition topic carrying statistics deltas keyed by dataset. */
+  public static final String DELTAS_TOPIC = "stats-deltas";
 
   private SaerlTopology() {}
 
   public static Topology build(Topics topics) {
+    return build(topics, StatsConfig.DEFAULTS);
+  }
+
+  public static Topology build(Topics topics, StatsConfig stats) {
     StreamsBuilder b = new StreamsBuilder();
     Topic<String, Query> queries = topics.get(TopicSpecs.QUERIES);
     Topic<String, Generation> generations = topics.get(TopicSpecs.GENERATIONS);
+    Topic<String, SampleFeatures> features = topics.get(TopicSpecs.SAMPLE_FEATURES);
     Topic<String, Verdict> verdicts = topics.get(TopicSpecs.VERDICTS);
+    Topic<String, FeatureStats> featureStats = topics.get(TopicSpecs.FEATURE_STATS);
+    Topic<String, SteeringPlan> plans = topics.get(TopicSpecs.STEERING_PLANS);
     KTable<String, Query> table = b.table(queries.name(), Consumed.with(queries.keySerde(), queries.valueSerde()),
         Materialized.<String, Query, KeyValueStore<Bytes, byte[]>>as(QUERIES_STORE)
             .withKeySerde(queries.keySerde()).withValueSerde(queries.valueSerde()));
-    b.stream(generations.name(), Consumed.with(generations.keySerde(), generations.valueSerde()))
-        .join(table, new VerdictJoiner(), Joined.with(generations.keySerde(), generations.valueSerde(), queries.valueSerde()))
-        .to(verdicts.name(), Produced.with(verdicts.keySerde(), verdicts.valueSerde()));
+    VerdictJoiner joiner = new VerdictJoiner();
+    KStream<String, SampleEvent.Label> judged = b.stream(generations.name(),
+            Consumed.with(generations.keySerde(), generations.valueSerde()))
+        .join(table, (g, q) -> SampleEvent.Label.of(g, joiner.apply(g, q)),
+            Joined.with(generations.keySerde(), generations.valueSerde(), queries.valueSerde()));
+    judged.mapValues(SampleEvent.Label::verdict).to(verdicts.name(), Produced.with(verdicts.keySerde(), verdicts.valueSerde()));
+
+    b.addStateStore(StatsStores.querySamples());
+    b.addStateStore(StatsStores.featureSums());
+    b.addStateStore(StatsStores.datasetTotals());
+    b.addStateStore(StatsStores.featureExamples());
+    b.addStateStore(StatsStores.plans(plans.valueSerde()));
+    KStream<String, SampleEvent> labels = judged.filter((k, l) -> l.known()).mapValues(l -> (SampleEvent) l);
+    KStream<String, SampleEvent> observed = b.stream(features.name(), Consumed.with(features.keySerde(), features.valueSerde()))
+        .filter((k, f) -> f != null && f.getSplit() == Split.KNOWN).mapValues(SampleEvent.Features::new);
+    KStream<String, SpecificRecord> published = labels.merge(observed)
+        .process(QueryStatsProcessor::new, StatsStores.QUERY_SAMPLES)
+        .repartition(Repartitioned.with(Serdes.String(), InternalSerdes.statsDelta()).withName(DELTAS_TOPIC))
+        .process(() -> new DatasetStatsProcessor(stats), StatsStores.FEATURE_SUMS, StatsStores.DATASET_TOTALS,
+            StatsStores.FEATURE_EXAMPLES, StatsStores.PLANS);
+    published.filter((k, v) -> v instanceof FeatureStats).mapValues(v -> (FeatureStats) v)
+        .to(featureStats.name(), Produced.with(featureStats.keySerde(), featureStats.valueSerde()));
+    published.filter((k, v) -> v instanceof SteeringPlan).mapValues(v -> (SteeringPlan) v)
+        .to(plans.name(), Produced.with(plans.keySerde(), plans.valueSerde()));
     return b.build();
   }
 
-  /** Exactly-once v2, small caches and commit interval suited to a loop that waits on verdicts. */
+  /**
+   * Exactly-once v2; a 200 ms commit interval (the loop waits on verdicts, and under EOS a commit is
+   * when downstream sees results); 16 MiB of record cache; RocksDB bounded to 64 MiB per JVM.
+   */
   public static Properties streamsConfig(Properties client, String applicationId, String stateDir) {
     Properties p = new Properties();
     p.putAll(client);
@@ -56,6 +110,7 @@ public final class SaerlTopology {
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "200");
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(16L * 1024 * 1024));
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
+    p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class);
     p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
     p.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class);
