@@ -3,38 +3,52 @@ package dev.saerl.app.cli;
 import dev.saerl.app.config.SaerlConfig;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
 import dev.saerl.schemas.topics.Topics;
-import dev.saerl.streams.verify.SaerlTopology;
-import java.time.Duration;
+import dev.saerl.streams.StreamsService;
+import dev.saerl.streams.stats.StatsConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.apache.kafka.streams.CloseOptions;
-import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 @Command(name = "streams", mixinStandardHelpOptions = true,
-    description = {"The Kafka Streams application (exactly-once v2): joins generations with the queries table and",
-        "publishes a verdict per sample (UNKNOWN queries' verdicts are marked evaluation-only). Runs until Ctrl-C."})
+    description = {"The Kafka Streams application (exactly-once v2): verifies generations against the queries table",
+        "(UNKNOWN queries' verdicts are marked evaluation-only), joins KNOWN samples' features with their verdicts into",
+        "per-feature statistics per dataset, publishes feature-stats and steering-plans, and serves the statistics",
+        "over HTTP (API under /api/, a page at /). Run several with the same data and they share the work; any",
+        "instance answers for every dataset. Runs until Ctrl-C."})
 public final class StreamsCommand implements Callable<Integer> {
   @Mixin
   ConnectionOptions connection;
+
+  @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "127.0.0.1",
+      description = "Address the HTTP API binds and advertises to the other instances (default: ${DEFAULT-VALUE}).")
+  String httpHost;
+
+  @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "7070",
+      description = "HTTP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  int httpPort;
+
+  @Option(names = "--reset-local-state",
+      description = "Delete this instance's local stores first; they are rebuilt from their changelog topics.")
+  boolean resetLocalState;
 
   @Override
   public Integer call() throws Exception {
     SaerlConfig config = connection.resolve();
     try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl()))) {
       Topics topics = new Topics(config.topicPrefix(), registry);
-      var props = SaerlTopology.streamsConfig(config.kafkaClient(), config.topicPrefix() + "streams",
-          config.dataDir().resolve("streams-state").toString());
-      KafkaStreams streams = new KafkaStreams(SaerlTopology.build(topics), props);
+      Path state = config.dataDir().resolve("streams-state");
+      StreamsService service = StreamsService.start(topics, config.kafkaClient(), config.topicPrefix() + "streams", state,
+          new InetSocketAddress(httpHost, httpPort), StatsConfig.DEFAULTS, resetLocalState);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        streams.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
-            .withTimeout(Duration.ofSeconds(30)));
+        service.close();
         stopped.countDown();
       }));
-      streams.start();
-      System.out.println("streams app running (state in " + config.dataDir().resolve("streams-state") + ")");
+      System.out.println("streams app running (state in " + state + "); statistics at " + service.url());
       stopped.await();
     }
     return 0;

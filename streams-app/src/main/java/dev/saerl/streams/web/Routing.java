@@ -3,6 +3,7 @@ package dev.saerl.streams.web;
 import dev.saerl.streams.stats.StatsStores;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyQueryMetadata;
@@ -37,19 +38,19 @@ public interface Routing {
   }
 
   /** Routing from the Streams metadata (each instance sets application.server to its HTTP address). */
-  static Routing of(KafkaStreams streams, HostInfo self) {
+  static Routing of(Supplier<KafkaStreams> streams, HostInfo self) {
     return new Routing() {
       public HostInfo self() {
         return self;
       }
 
       public Optional<HostInfo> ownerOf(String dataset) {
-        KeyQueryMetadata m = streams.queryMetadataForKey(StatsStores.DATASET_TOTALS, dataset, Serdes.String().serializer());
+        KeyQueryMetadata m = streams.get().queryMetadataForKey(StatsStores.DATASET_TOTALS, dataset, Serdes.String().serializer());
         return m == null || m.equals(KeyQueryMetadata.NOT_AVAILABLE) ? Optional.empty() : Optional.of(m.activeHost());
       }
 
       public List<HostInfo> all() {
-        List<HostInfo> hosts = streams.metadataForAllStreamsClients().stream().map(StreamsMetadata::hostInfo).distinct().toList();
+        List<HostInfo> hosts = streams.get().metadataForAllStreamsClients().stream().map(StreamsMetadata::hostInfo).distinct().toList();
         return hosts.isEmpty() ? List.of(self) : hosts;
       }
     };
