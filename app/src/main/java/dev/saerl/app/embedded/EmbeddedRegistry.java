@@ -43,7 +43,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
           + " (no quarkus-run.jar): build the project with ./saerl or 'mvn -DskipTests package', or set -D"
           + HOME_PROPERTY + " / SAERL_APICURIO_HOME");
     }
-    return home;
+    return home.toAbsolutePath(); // the child runs in this directory: a relative class path would not resolve there
   }
 
   public static EmbeddedRegistry start(Path dataDir, Duration readyTimeout) {
