@@ -73,6 +73,8 @@ public final class StatsBenchmark {
       try (StreamsService s = StreamsService.start(topics, client, "bench-streams", dir.resolve("state"),
           new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, false)) {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        s.awaitRunning(Duration.ofMinutes(2));
+        System.err.printf("streams instance running after %.2f s%n", (System.nanoTime() - start) / 1e9);
         while (true) {
           long counted = 0;
           try {

@@ -5,7 +5,9 @@ import dev.saerl.schemas.avro.SteeringPlan;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.apache.avro.specific.SpecificRecord;
@@ -26,6 +28,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 public final class DatasetStatsProcessor implements Processor<String, StatsDelta, String, SpecificRecord> {
   private final StatsConfig config;
   private final Set<String> dirty = new LinkedHashSet<>();
+  /** Per full example list, its lowest activation: weaker candidates are dropped without reading the list. */
+  private final Map<String, Float> exampleFloor = new HashMap<>();
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, FeatureSums> sums;
   private KeyValueStore<String, DatasetTotals> totals;
@@ -76,6 +80,10 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
   }
 
   private void offerExample(String key, FeatureExample e) {
+    Float floor = exampleFloor.get(key);
+    if (floor != null && e.activation() < floor) {
+      return; // cannot enter the list, and cannot be in it (everything in it is at least the floor)
+    }
     List<FeatureExample> list = examples.get(key);
     if (list == null) {
       list = List.of();
@@ -83,6 +91,7 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
     int n = config.examplesPerFeature();
     boolean replaces = list.stream().anyMatch(e::sameStep);
     if (!replaces && list.size() >= n && e.activation() <= list.get(list.size() - 1).activation()) {
+      exampleFloor.put(key, list.get(list.size() - 1).activation());
       return;
     }
     List<FeatureExample> next = new ArrayList<>(list.size() + 1);
@@ -94,7 +103,11 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
     next.add(e);
     next.sort(Comparator.comparingDouble(FeatureExample::activation).reversed()
         .thenComparing(FeatureExample::sampleId).thenComparingInt(FeatureExample::stepIndex));
-    examples.put(key, List.copyOf(next.subList(0, Math.min(n, next.size()))));
+    List<FeatureExample> kept = List.copyOf(next.subList(0, Math.min(n, next.size())));
+    examples.put(key, kept);
+    if (kept.size() >= n) {
+      exampleFloor.put(key, kept.get(kept.size() - 1).activation());
+    }
   }
 
   /** Republishes the changed datasets; after a (re)start, every dataset this instance holds. */
