@@ -9,8 +9,16 @@ import java.util.Objects;
  * @param temperature 0 for greedy decoding
  * @param topP nucleus mass in (0, 1]; 1 disables it
  * @param seed this row's sampling seed: the same request gives the same tokens in any batch
+ * @param forcedTokens tokens fed after the prompt before sampling starts (a prefix of an earlier
+ *     completion, for rollouts and regeneration); they count as prompt in the result, and
+ *     {@code maxNewTokens} counts only what is sampled after them
  */
-public record GenerationRequest(String prompt, int maxNewTokens, float temperature, float topP, long seed, Steering steering) {
+public record GenerationRequest(String prompt, int maxNewTokens, float temperature, float topP, long seed, Steering steering,
+                                int[] forcedTokens) {
+  public GenerationRequest(String prompt, int maxNewTokens, float temperature, float topP, long seed, Steering steering) {
+    this(prompt, maxNewTokens, temperature, topP, seed, steering, new int[0]);
+  }
+
   public GenerationRequest {
     Objects.requireNonNull(prompt, "prompt");
     if (maxNewTokens < 1) {
@@ -20,6 +28,7 @@ public record GenerationRequest(String prompt, int maxNewTokens, float temperatu
       throw new IllegalArgumentException("temperature must be >= 0 and topP in (0, 1], got " + temperature + ", " + topP);
     }
     steering = steering == null ? Steering.NONE : steering;
+    forcedTokens = forcedTokens == null ? new int[0] : forcedTokens.clone();
   }
 
   public static GenerationRequest greedy(String prompt, int maxNewTokens) {
@@ -27,6 +36,11 @@ public record GenerationRequest(String prompt, int maxNewTokens, float temperatu
   }
 
   public GenerationRequest withSteering(Steering s) {
-    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, s);
+    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, s, forcedTokens);
+  }
+
+  /** The same request continuing after {@code tokens}. */
+  public GenerationRequest continuing(int[] tokens) {
+    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, steering, tokens);
   }
 }

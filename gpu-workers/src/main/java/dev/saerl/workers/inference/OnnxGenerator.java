@@ -57,7 +57,14 @@ public final class OnnxGenerator implements Generator {
     Row[] rows = new Row[batch];
     int width = 0;
     for (int b = 0; b < batch; b++) {
-      rows[b] = new Row(requests.get(b), tokenizer.encode(requests.get(b).prompt(), pack.addBos()));
+      GenerationRequest request = requests.get(b);
+      int[] prompt = tokenizer.encode(request.prompt(), pack.addBos());
+      if (request.forcedTokens().length > 0) {
+        int[] joined = java.util.Arrays.copyOf(prompt, prompt.length + request.forcedTokens().length);
+        System.arraycopy(request.forcedTokens(), 0, joined, prompt.length, request.forcedTokens().length);
+        prompt = joined;
+      }
+      rows[b] = new Row(request, prompt);
       width = Math.max(width, rows[b].prompt.length);
     }
     // prefill: left-padded prompts, padding masked out and placed at position 0

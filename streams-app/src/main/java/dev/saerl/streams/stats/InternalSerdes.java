@@ -156,6 +156,24 @@ public final class InternalSerdes {
         readInts(in), readFloats(in), readInts(in)));
   }
 
+  public static Serde<dev.saerl.streams.fix.FixRates> fixRates() {
+    return of("fix rates", (out, r) -> {
+      out.writeInt(r.cells().size());
+      for (var e : r.cells().entrySet()) {
+        out.writeUTF(e.getKey());
+        out.writeLong(e.getValue()[0]);
+        out.writeLong(e.getValue()[1]);
+      }
+    }, in -> {
+      int n = in.readInt();
+      java.util.TreeMap<String, long[]> cells = new java.util.TreeMap<>();
+      for (int i = 0; i < n; i++) {
+        cells.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
+      }
+      return new dev.saerl.streams.fix.FixRates(cells);
+    });
+  }
+
   // writeUTF is limited to 64 KiB; step texts are written as length-prefixed UTF-8 instead.
   private static void writeString(DataOutputStream out, String s) throws IOException {
     byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);

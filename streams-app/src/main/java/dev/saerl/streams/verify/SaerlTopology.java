@@ -1,5 +1,7 @@
 package dev.saerl.streams.verify;
 
+import dev.saerl.schemas.avro.Correction;
+import dev.saerl.schemas.avro.Evaluation;
 import dev.saerl.schemas.avro.FeatureStats;
 import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.SampleFeatures;
@@ -10,6 +12,7 @@ import dev.saerl.schemas.avro.Verdict;
 import dev.saerl.schemas.topics.Topic;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
+import dev.saerl.streams.fix.FixRates;
 import dev.saerl.streams.stats.DatasetStatsProcessor;
 import dev.saerl.streams.stats.InternalSerdes;
 import dev.saerl.streams.stats.QueryStatsProcessor;
@@ -20,10 +23,12 @@ import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
@@ -43,6 +48,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       labelled samples becomes a delta, repartitioned by dataset ({@link #DELTAS_TOPIC}) and added
  *       into the per-dataset stores ({@link DatasetStatsProcessor}), which publish feature-stats
  *       (key "dataset/feature") and steering-plans (key dataset).</li>
+ *   <li>fix rates: corrections grouped by dataset into {@link #FIX_RATES_STORE}; every change
+ *       republishes the dataset's fix rate per arm and per (arm, strength) to evaluations.</li>
  * </ul>
  * Generations, sample-features and queries share the key and partition count, so the join and the
  * per-query state need no repartition. A generation whose query is not (yet) in the table produces
@@ -50,6 +57,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 public final class SaerlTopology {
   public static final String QUERIES_STORE = "queries-table";
+  /** Per dataset, the fix rates of the corrections' arms ({@link FixRates}). */
+  public static final String FIX_RATES_STORE = "fix-rates";
   /** Name of the internal repartition topic carrying statistics deltas keyed by dataset. */
   public static final String DELTAS_TOPIC = "stats-deltas";
 
@@ -94,6 +103,21 @@ public final class SaerlTopology {
         .to(featureStats.name(), Produced.with(featureStats.keySerde(), featureStats.valueSerde()));
     published.filter((k, v) -> v instanceof SteeringPlan).mapValues(v -> (SteeringPlan) v)
         .to(plans.name(), Produced.with(plans.keySerde(), plans.valueSerde()));
+
+    // corrections -> fix rate per arm (and strength) per dataset -> evaluations
+    Topic<String, Correction> corrections = topics.get(TopicSpecs.CORRECTIONS);
+    Topic<String, Evaluation> evaluations = topics.get(TopicSpecs.EVALUATIONS);
+    b.stream(corrections.name(), Consumed.with(corrections.keySerde(), corrections.valueSerde()))
+        .filter((k, c) -> c != null)
+        .selectKey((k, c) -> c.getDataset())
+        .groupByKey(Grouped.with("fix-rates", Serdes.String(), corrections.valueSerde()))
+        .aggregate(FixRates::empty, (dataset, c, rates) -> rates.plus(c),
+            Materialized.<String, FixRates, KeyValueStore<Bytes, byte[]>>as(FIX_RATES_STORE)
+                .withKeySerde(Serdes.String()).withValueSerde(InternalSerdes.fixRates()))
+        .toStream()
+        .flatMap((dataset, rates) -> rates.evaluations(dataset).stream()
+            .map(e -> KeyValue.pair(e.getEvaluationId(), e)).toList())
+        .to(evaluations.name(), Produced.with(evaluations.keySerde(), evaluations.valueSerde()));
     return b.build();
   }
 

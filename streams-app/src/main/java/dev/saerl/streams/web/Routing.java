@@ -1,6 +1,5 @@
 package dev.saerl.streams.web;
 
-import dev.saerl.streams.stats.StatsStores;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -14,8 +13,11 @@ import org.apache.kafka.streams.state.HostInfo;
 public interface Routing {
   HostInfo self();
 
-  /** The instance whose active task holds {@code dataset}; empty while unknown (rebalancing, not started). */
-  Optional<HostInfo> ownerOf(String dataset);
+  /**
+   * The instance whose active task holds {@code dataset} in {@code store} (stores of different
+   * sub-topologies may live on different instances); empty while unknown (rebalancing, not started).
+   */
+  Optional<HostInfo> ownerOf(String store, String dataset);
 
   /** Every instance of the application. */
   List<HostInfo> all();
@@ -27,7 +29,7 @@ public interface Routing {
         return self;
       }
 
-      public Optional<HostInfo> ownerOf(String dataset) {
+      public Optional<HostInfo> ownerOf(String store, String dataset) {
         return Optional.of(self);
       }
 
@@ -44,8 +46,8 @@ public interface Routing {
         return self;
       }
 
-      public Optional<HostInfo> ownerOf(String dataset) {
-        KeyQueryMetadata m = streams.get().queryMetadataForKey(StatsStores.DATASET_TOTALS, dataset, Serdes.String().serializer());
+      public Optional<HostInfo> ownerOf(String store, String dataset) {
+        KeyQueryMetadata m = streams.get().queryMetadataForKey(store, dataset, Serdes.String().serializer());
         return m == null || m.equals(KeyQueryMetadata.NOT_AVAILABLE) ? Optional.empty() : Optional.of(m.activeHost());
       }
 

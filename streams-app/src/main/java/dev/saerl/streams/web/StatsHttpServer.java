@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.saerl.schemas.avro.SteeringPlan;
+import dev.saerl.streams.stats.StatsStores;
+import dev.saerl.streams.verify.SaerlTopology;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,6 +41,7 @@ import org.slf4j.LoggerFactory;
  * GET /api/datasets/{d}/features?limit=N  its features, ranked ones best first (default 100)
  * GET /api/datasets/{d}/features/{id}     one feature with its statistics and top activating steps
  * GET /api/datasets/{d}/plan              its current steering plan
+ * GET /api/datasets/{d}/fix-rates         its corrections' fix rate per arm, with 95% Wilson intervals
  * </pre>
  * Errors are JSON {@code {"error": ...}}: 404 unknown dataset or feature, 400 bad request, 503 while
  * the owning instance is unknown (rebalancing), 502 when it does not answer.
@@ -144,8 +147,9 @@ public final class StatsHttpServer implements AutoCloseable {
       return Reply.error(404, "no such resource: " + path);
     }
     String dataset = parts.get(2);
+    boolean fixRates = parts.size() == 4 && parts.get(3).equals("fix-rates");
     if (!local) {
-      Optional<HostInfo> owner = routing.ownerOf(dataset);
+      Optional<HostInfo> owner = routing.ownerOf(fixRates ? SaerlTopology.FIX_RATES_STORE : StatsStores.DATASET_TOTALS, dataset);
       if (owner.isEmpty()) {
         return Reply.error(503, "no instance holds dataset '" + dataset + "' right now (starting or rebalancing); retry shortly");
       }
@@ -159,6 +163,9 @@ public final class StatsHttpServer implements AutoCloseable {
     }
     if (parts.size() == 4 && parts.get(3).equals("features")) {
       return found(reader.features(dataset, limit), "dataset '" + dataset + "' has no statistics");
+    }
+    if (fixRates) {
+      return found(reader.fixRates(dataset), "dataset '" + dataset + "' has no corrections yet");
     }
     if (parts.size() == 4 && parts.get(3).equals("plan")) {
       return found(reader.plan(dataset).map(StatsHttpServer::plan), "dataset '" + dataset + "' has no steering plan yet");

@@ -1,6 +1,9 @@
 package dev.saerl.streams.web;
 
+import dev.saerl.schemas.avro.Evaluation;
 import dev.saerl.schemas.avro.SteeringPlan;
+import dev.saerl.streams.fix.FixRates;
+import dev.saerl.streams.verify.SaerlTopology;
 import dev.saerl.streams.stats.DatasetStatsProcessor;
 import dev.saerl.streams.stats.DatasetTotals;
 import dev.saerl.streams.stats.FeatureExample;
@@ -108,6 +111,27 @@ public final class StatsReader {
       examples.add(x);
     }
     out.put("examples", examples);
+    return Optional.of(out);
+  }
+
+  /** The dataset's fix rates per arm (all strengths) and per arm and strength, as evaluations. */
+  public Optional<List<Map<String, Object>>> fixRates(String dataset) {
+    FixRates rates = this.<FixRates>store(SaerlTopology.FIX_RATES_STORE).get(dataset);
+    if (rates == null) {
+      return Optional.empty();
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Evaluation e : rates.evaluations(dataset)) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("model_version", e.getModelVersion());
+      m.put("arm", e.getArm());
+      m.put("trials", e.getTrials());
+      m.put("fixed", e.getSuccesses());
+      m.put("rate", e.getRate());
+      m.put("ci_low", e.getCiLow());
+      m.put("ci_high", e.getCiHigh());
+      out.add(m);
+    }
     return Optional.of(out);
   }
 

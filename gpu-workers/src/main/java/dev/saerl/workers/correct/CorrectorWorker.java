@@ -1,0 +1,226 @@
+package dev.saerl.workers.correct;
+
+import dev.saerl.core.deadletter.DeadLetters;
+import dev.saerl.core.verify.Verifier;
+import dev.saerl.schemas.avro.Correction;
+import dev.saerl.schemas.avro.Generation;
+import dev.saerl.schemas.avro.Query;
+import dev.saerl.schemas.avro.Split;
+import dev.saerl.schemas.avro.SteeringPlan;
+import dev.saerl.schemas.topics.Topic;
+import dev.saerl.schemas.topics.TopicSpecs;
+import dev.saerl.schemas.topics.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The corrector role: reads generations (consumer group, transactional read-process-write),
+ * verifies each against its query, and for an incorrect sample of a KNOWN query whose dataset has
+ * a steering plan runs the {@link Corrector}, publishing every attempt to corrections in the same
+ * transaction as the consumed offsets. A partition whose next sample's dataset has no plan yet is
+ * paused at that sample until a plan arrives. UNKNOWN queries are skipped.
+ */
+public final class CorrectorWorker implements Runnable, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(CorrectorWorker.class);
+
+  public record Settings(String groupId, String transactionalId, int samplesPerBatch) {}
+
+  private final Corrector corrector;
+  private final Settings settings;
+  private final Topics topics;
+  private final Topic<String, Generation> generations;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final TopicTable<Query> queries;
+  private final TopicTable<SteeringPlan> plans;
+  private final GroupAverages averages;
+  private final Set<TopicPartition> waitingForPlan = new HashSet<>();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private long corrected;
+  private long fixed;
+
+  public CorrectorWorker(Properties client, Topics topics, Corrector corrector, GroupAverages averages, Settings settings) {
+    this.corrector = corrector;
+    this.settings = settings;
+    this.topics = topics;
+    this.averages = averages;
+    this.generations = topics.get(TopicSpecs.GENERATIONS);
+    Properties c = new Properties();
+    c.putAll(client);
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(settings.samplesPerBatch()));
+    c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "900000");
+    c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.transactionalId());
+    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
+    this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    Properties p = new Properties();
+    p.putAll(client);
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.transactionalId());
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "900000");
+    this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    this.queries = new TopicTable<>(client, topics.get(TopicSpecs.QUERIES), Query::getQueryId);
+    this.plans = new TopicTable<>(client, topics.get(TopicSpecs.STEERING_PLANS), CorrectorWorker::planKey);
+  }
+
+  static String planKey(SteeringPlan p) {
+    return "default".equals(p.getVariant()) ? p.getDataset() : p.getDataset() + "/" + p.getVariant();
+  }
+
+  @Override
+  public void run() {
+    producer.initTransactions();
+    queries.catchUp();
+    plans.catchUp();
+    consumer.subscribe(List.of(generations.name()));
+    try {
+      while (running.get()) {
+        if (plans.catchUp() && !waitingForPlan.isEmpty()) {
+          log.info("steering plans changed: resuming {} partitions", waitingForPlan.size());
+          consumer.resume(waitingForPlan);
+          waitingForPlan.clear();
+        }
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
+        if (records.isEmpty()) {
+          continue;
+        }
+        try {
+          process(records);
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
+          throw fatal;
+        } catch (KafkaException | IllegalStateException e) {
+          log.warn("batch of {} generations failed, aborting and re-reading it: {}", records.count(), e.getMessage());
+          producer.abortTransaction();
+          rewind(records.partitions());
+        }
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        throw e;
+      }
+    } finally {
+      consumer.close();
+      producer.close();
+      queries.close();
+      plans.close();
+    }
+  }
+
+  private void process(ConsumerRecords<byte[], byte[]> records) {
+    producer.beginTransaction();
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition tp : records.partitions()) {
+      for (ConsumerRecord<byte[], byte[]> r : records.records(tp)) {
+        if (!handle(r)) {
+          consumer.seek(tp, r.offset());
+          consumer.pause(List.of(tp));
+          waitingForPlan.add(tp);
+          break;
+        }
+        offsets.put(tp, new OffsetAndMetadata(r.offset() + 1));
+      }
+    }
+    if (!offsets.isEmpty()) {
+      producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+    }
+    producer.commitTransaction();
+  }
+
+  /** Processes one generation; false when its dataset has no plan yet (the partition waits). */
+  private boolean handle(ConsumerRecord<byte[], byte[]> r) {
+    if (r.value() == null) {
+      return true;
+    }
+    Generation g;
+    try {
+      g = generations.valueSerde().deserializer().deserialize(r.topic(), r.value());
+    } catch (SerializationException e) {
+      log.warn("dead-lettering {}-{} offset {}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+      producer.send(topics.get(TopicSpecs.DEAD_LETTERS).record(r.topic(), DeadLetters.of(r.topic(),
+          "partition " + r.partition() + " offset " + r.offset(), "corrector", "not_avro", e.getMessage(), r.value())));
+      return true;
+    }
+    if (g.getSplit() != Split.KNOWN) {
+      return true;
+    }
+    Query q = queries.get(g.getQueryId());
+    if (q == null) {
+      queries.catchUp();
+      q = queries.get(g.getQueryId());
+    }
+    if (q == null) {
+      log.warn("sample {} answers query {}, which is not in the queries topic: skipped", g.getSampleId(), g.getQueryId());
+      return true;
+    }
+    if (q.getSplit() != Split.KNOWN || Verifier.verify(q.getReferenceAnswer(), g.getCompletion()).correct()) {
+      return true;
+    }
+    SteeringPlan plan = plans.get(q.getDataset());
+    if (plan == null) {
+      return false;
+    }
+    Corrector.Outcome outcome = corrector.correct(g, q, plan);
+    for (Correction c : outcome.corrections()) {
+      producer.send(topics.get(TopicSpecs.CORRECTIONS).record(c.getQueryId(), c));
+    }
+    corrected++;
+    fixed += outcome.corrections().stream().anyMatch(c -> c.getFixed() && c.getArm() == dev.saerl.schemas.avro.Arm.PLAN) ? 1 : 0;
+    for (GroupAverages.Update u : averages.add(q, plan, outcome)) {
+      producer.send(topics.get(TopicSpecs.STEERING_PLANS).record(planKey(u.plan()), u.plan()));
+      producer.send(topics.get(TopicSpecs.EVALUATIONS).record(u.spread().getEvaluationId(), u.spread()));
+    }
+    log.info("sample {}: critical step {} token {} ('{}'), {} attempts, plan arm fixed {} ({} of {} samples so far)",
+        g.getSampleId(), outcome.critical().criticalStep(), outcome.critical().criticalToken(),
+        outcome.corrections().get(0).getCriticalTokenText(), outcome.corrections().size(),
+        outcome.corrections().stream().filter(c -> c.getFixed() && c.getArm() == dev.saerl.schemas.avro.Arm.PLAN).count(),
+        fixed, corrected);
+    return true;
+  }
+
+  private void rewind(Set<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);
+    for (TopicPartition tp : partitions) {
+      OffsetAndMetadata o = committed.get(tp);
+      if (o == null) {
+        consumer.seekToBeginning(List.of(tp));
+      } else {
+        consumer.seek(tp, o.offset());
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    running.set(false);
+    consumer.wakeup();
+  }
+}
