@@ -62,7 +62,7 @@ public record FeatureMeasures(int featureId, FeatureSums sums, DatasetTotals tot
     double mean = n > 0 ? (sumC + sumI) / n : 0;
     double sumSq = s.get(FeatureSums.SUM_SQ_CORRECT) + s.get(FeatureSums.SUM_SQ_INCORRECT);
     double sd = n > 1 ? Math.sqrt(Math.max(0, sumSq - n * mean * mean) / (n - 1)) : 0;
-    boolean ranked = ranked(s, t, config) && sd > 0;
+    boolean ranked = ranked(s, t, config) && sd > 0 && pairedSe > 0; // no spread: no paired evidence
     double score = ranked ? (pairedMean - z * pairedSe) / sd : Double.NaN;
     return new FeatureMeasures(featureId, s, t, logOdds, logOddsSe, cohensD, pairedMean, pairedSe, presence, meanActive,
         score, ranked);

@@ -15,6 +15,8 @@ import java.util.Set;
 /**
  * Chooses a dataset's steering plan: the top-K ranked features whose lower confidence bound of the
  * paired effect is positive, best first, each with a coefficient of its mean activation when active.
+ * While no feature's bound is positive, the top-K by bound among those with a positive paired mean
+ * (a tentative plan: its scores are negative).
  */
 public final class PlanBuilder {
   public static final String DEFAULT_VARIANT = "default";
@@ -26,9 +28,15 @@ public final class PlanBuilder {
     if (totals.samples() < config.minPlanSamples()) {
       return Optional.empty();
     }
-    List<FeatureMeasures> chosen = features.stream().filter(f -> f.ranked() && f.score() > 0)
-        .sorted(Comparator.comparingDouble(FeatureMeasures::score).reversed().thenComparingInt(FeatureMeasures::featureId))
+    Comparator<FeatureMeasures> best =
+        Comparator.comparingDouble(FeatureMeasures::score).reversed().thenComparingInt(FeatureMeasures::featureId);
+    List<FeatureMeasures> chosen = features.stream().filter(f -> f.ranked() && f.score() > 0).sorted(best)
         .limit(config.topK()).toList();
+    if (chosen.isEmpty()) {
+      // No feature is significant yet: the best ranked ones with a positive paired effect, so the
+      // loop can steer and measure them against the control arms; their negative scores say how unsure.
+      chosen = features.stream().filter(f -> f.ranked() && f.pairedMeanDiff() > 0).sorted(best).limit(config.topK()).toList();
+    }
     if (chosen.isEmpty()) {
       return Optional.empty();
     }
