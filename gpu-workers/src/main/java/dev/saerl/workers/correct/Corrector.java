@@ -41,7 +41,11 @@ public final class Corrector {
     }
   }
 
-  /** What correcting one sample produced. */
+  /**
+   * What correcting one sample produced. {@code planActivationChanges}: at most one vector, the mean
+   * over the sample's fixed plan-arm attempts of (SAE codes of the chosen tokens in the window -
+   * codes of the rejected tokens there), for the rephrasing averages.
+   */
   public record Outcome(CriticalSearch.Result critical, List<Correction> corrections, boolean conditionalSteered,
                         List<float[]> planActivationChanges) {}
 
@@ -155,7 +159,7 @@ public final class Corrector {
         changes.add(change);
       }
     }
-    return new Outcome(critical, out, weaker, changes);
+    return new Outcome(critical, out, weaker, changes.isEmpty() ? List.of() : List.of(mean(changes)));
   }
 
   /**
@@ -208,6 +212,16 @@ public final class Corrector {
       }
     }
     return mean;
+  }
+
+  private static float[] mean(List<float[]> vectors) {
+    float[] m = new float[vectors.get(0).length];
+    for (float[] v : vectors) {
+      for (int j = 0; j < m.length; j++) {
+        m[j] += v[j] / vectors.size();
+      }
+    }
+    return m;
   }
 
   static String id(String sampleId, String planVersion, Arm arm, float strength, long seed) {
