@@ -38,7 +38,7 @@ public final class CorrectorCommand implements Callable<Integer> {
   @Option(names = "--token-positions", defaultValue = "6", description = "Most token positions searched in the critical step (default: ${DEFAULT-VALUE}).")
   int tokenPositions;
 
-  @Option(names = "--strengths", defaultValue = "1,2,4", split = ",", description = "Multipliers of the plan's coefficients (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--strengths", defaultValue = "0.1,0.25,0.5", split = ",", description = "Multipliers of the plan's coefficients (default: ${DEFAULT-VALUE}).")
   List<Float> strengths;
 
   @Option(names = "--window", defaultValue = "0",

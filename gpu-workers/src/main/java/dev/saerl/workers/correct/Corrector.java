@@ -37,7 +37,7 @@ public final class Corrector {
                          List<Float> strengths, int window, double controlShare, boolean conditional, long seed,
                          int maxBatch) {
     public static Settings defaults() {
-      return new Settings(new CriticalSearch.Budget(4, 2, 6), 0.7f, 1f, 120, List.of(1f, 2f, 4f), 0, 1.0, true, 5, 32);
+      return new Settings(new CriticalSearch.Budget(4, 2, 6), 0.7f, 1f, 120, List.of(0.1f, 0.25f, 0.5f), 0, 1.0, true, 5, 32);
     }
   }
 
