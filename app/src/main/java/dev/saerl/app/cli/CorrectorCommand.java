@@ -13,7 +13,6 @@ import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -85,22 +84,9 @@ public final class CorrectorCommand implements Callable<Integer> {
           new Corrector(generator, sae, settings), new GroupAverages(8),
           new CorrectorWorker.Settings(config.topicPrefix() + "corrector", config.topicPrefix() + "corrector-" + instance,
               samplesPerBatch));
-      CountDownLatch done = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        worker.close();
-        try {
-          done.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }));
       System.out.println("corrector " + instance + ": model " + modelPack.version() + ", strengths " + strengths
           + ", control share " + controlShare);
-      try {
-        worker.run();
-      } finally {
-        done.countDown();
-      }
+      Roles.runUntilShutdown(worker);
     }
     return 0;
   }

@@ -9,7 +9,6 @@ import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -63,21 +62,8 @@ public final class WorkerCommand implements Callable<Integer> {
          OnnxGenerator generator = new OnnxGenerator(modelPack, threads);
          OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(modelPack, threads)) {
       GeneratorWorker worker = new GeneratorWorker(config.kafkaClient(), new Topics(config.topicPrefix(), registry), generator, sae, settings);
-      CountDownLatch done = new CountDownLatch(1);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        worker.close();
-        try {
-          done.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }));
       System.out.println("worker " + instance + ": model " + modelPack.version() + ", " + samples + " samples/query, T=" + temperature);
-      try {
-        worker.run();
-      } finally {
-        done.countDown();
-      }
+      Roles.runUntilShutdown(worker);
     }
     return 0;
   }

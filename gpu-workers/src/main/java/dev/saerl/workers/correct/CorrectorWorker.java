@@ -2,6 +2,7 @@ package dev.saerl.workers.correct;
 
 import dev.saerl.core.deadletter.DeadLetters;
 import dev.saerl.core.verify.Verifier;
+import dev.saerl.schemas.avro.Arm;
 import dev.saerl.schemas.avro.Correction;
 import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.Query;
@@ -10,8 +11,8 @@ import dev.saerl.schemas.avro.SteeringPlan;
 import dev.saerl.schemas.topics.Topic;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
+import dev.saerl.workers.kafka.TransactionalClients;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -19,13 +20,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -33,8 +32,6 @@ import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,24 +67,9 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     this.topics = topics;
     this.averages = averages;
     this.generations = topics.get(TopicSpecs.GENERATIONS);
-    Properties c = new Properties();
-    c.putAll(client);
-    c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
-    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(settings.samplesPerBatch()));
-    c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "900000");
-    c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.transactionalId());
-    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
-    this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    Properties p = new Properties();
-    p.putAll(client);
-    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.transactionalId());
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "900000");
-    this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    this.consumer = TransactionalClients.consumer(client, settings.groupId(), settings.transactionalId(),
+        settings.samplesPerBatch(), 900_000);
+    this.producer = TransactionalClients.producer(client, settings.transactionalId(), 900_000);
     this.queries = new TopicTable<>(client, topics.get(TopicSpecs.QUERIES), Query::getQueryId);
     this.plans = new TopicTable<>(client, topics.get(TopicSpecs.STEERING_PLANS), CorrectorWorker::planKey);
   }
@@ -120,7 +102,7 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
         } catch (KafkaException | IllegalStateException e) {
           log.warn("batch of {} generations failed, aborting and re-reading it: {}", records.count(), e.getMessage());
           producer.abortTransaction();
-          rewind(records.partitions());
+          TransactionalClients.rewind(consumer, records.partitions());
         }
       }
     } catch (WakeupException e) {
@@ -192,8 +174,9 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     for (Correction c : outcome.corrections()) {
       producer.send(topics.get(TopicSpecs.CORRECTIONS).record(c.getQueryId(), c));
     }
+    long planFixes = outcome.corrections().stream().filter(c -> c.getFixed() && c.getArm() == Arm.PLAN).count();
     corrected++;
-    fixed += outcome.corrections().stream().anyMatch(c -> c.getFixed() && c.getArm() == dev.saerl.schemas.avro.Arm.PLAN) ? 1 : 0;
+    fixed += planFixes > 0 ? 1 : 0;
     for (GroupAverages.Update u : averages.add(q, plan, outcome)) {
       producer.send(topics.get(TopicSpecs.STEERING_PLANS).record(planKey(u.plan()), u.plan()));
       producer.send(topics.get(TopicSpecs.EVALUATIONS).record(u.spread().getEvaluationId(), u.spread()));
@@ -201,21 +184,8 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     log.info("sample {}: critical step {} token {} ('{}'), {} attempts, plan arm fixed {} ({} of {} samples so far)",
         g.getSampleId(), outcome.critical().criticalStep(), outcome.critical().criticalToken(),
         outcome.corrections().get(0).getCriticalTokenText(), outcome.corrections().size(),
-        outcome.corrections().stream().filter(c -> c.getFixed() && c.getArm() == dev.saerl.schemas.avro.Arm.PLAN).count(),
-        fixed, corrected);
+        planFixes, fixed, corrected);
     return true;
-  }
-
-  private void rewind(Set<TopicPartition> partitions) {
-    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);
-    for (TopicPartition tp : partitions) {
-      OffsetAndMetadata o = committed.get(tp);
-      if (o == null) {
-        consumer.seekToBeginning(List.of(tp));
-      } else {
-        consumer.seek(tp, o.offset());
-      }
-    }
   }
 
   @Override

@@ -9,6 +9,7 @@ import dev.saerl.schemas.topics.Topics;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.kafka.TransactionalClients;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.sae.SparseAutoencoder;
 import java.time.Duration;
@@ -17,15 +18,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
@@ -33,8 +31,6 @@ import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,26 +74,9 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     this.topics = topics;
     this.builder = new SampleBuilder(generator.pack(), generator.tokenizer(), sae, settings.featuresPerStep());
     this.queries = topics.get(TopicSpecs.QUERIES);
-    Properties c = new Properties();
-    c.putAll(client);
-    c.put(ConsumerConfig.GROUP_ID_CONFIG, settings.groupId());
-    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(settings.queriesPerBatch()));
-    c.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "600000");
-    // static membership: a worker restarted after a crash (same instance) takes its partitions back
-    // at once instead of waiting for the dead member's session to expire
-    c.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.transactionalId());
-    c.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "15000");
-    this.consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    Properties p = new Properties();
-    p.putAll(client);
-    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, settings.transactionalId());
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    this.producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    this.consumer = TransactionalClients.consumer(client, settings.groupId(), settings.transactionalId(),
+        settings.queriesPerBatch(), 600_000);
+    this.producer = TransactionalClients.producer(client, settings.transactionalId(), 600_000);
   }
 
   @Override
@@ -118,7 +97,7 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
         } catch (KafkaException | IllegalStateException e) {
           log.warn("batch of {} queries failed, aborting and re-reading it: {}", records.count(), e.getMessage());
           producer.abortTransaction();
-          rewind(records.partitions());
+          TransactionalClients.rewind(consumer, records.partitions());
         }
         double minutes = (System.nanoTime() - started) / 6e10;
         log.info("{} samples, {} tokens ({} samples/min)", samplesDone, tokensDone, Math.round(samplesDone / Math.max(minutes, 1e-9)));
@@ -179,18 +158,6 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
 
   private <V> void send(Topic<String, V> topic, String key, V value) {
     producer.send(topic.record(key, value));
-  }
-
-  private void rewind(Set<TopicPartition> partitions) {
-    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(partitions);
-    for (TopicPartition tp : partitions) {
-      OffsetAndMetadata o = committed.get(tp);
-      if (o == null) {
-        consumer.seekToBeginning(List.of(tp));
-      } else {
-        consumer.seek(tp, o.offset());
-      }
-    }
   }
 
   static DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> r, Exception e) {

@@ -8,7 +8,6 @@ import dev.saerl.schemas.avro.Split;
 import dev.saerl.schemas.avro.StepFeatures;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
