@@ -193,7 +193,12 @@ public final class Corrector {
       mask[t] = 1;
     }
     float[][] out = new float[Math.max(0, to - from)][];
-    try (OnnxDecoder.Pass pass = generator.decoder().forward(ids, pos, mask, null, 1, len, null)) {
+    float[] adapter = generator.adapterVector();
+    float[] steer = adapter == null ? null : new float[len * adapter.length];
+    for (int t = 0; steer != null && t < len; t++) {
+      System.arraycopy(adapter, 0, steer, t * adapter.length, adapter.length);
+    }
+    try (OnnxDecoder.Pass pass = generator.decoder().forward(ids, pos, mask, steer, 1, len, null)) {
       for (int t = from; t < to; t++) {
         out[t - from] = pass.hook(0, prompt.length + t);
       }

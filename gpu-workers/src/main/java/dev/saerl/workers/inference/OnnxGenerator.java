@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 /**
  * Batched generation on ONNX Runtime with a KV cache. Prompts are left-padded; each row samples
  * with its own seeded generator, so a request's tokens do not depend on its batch-mates; steering
- * is added per position; the hook residual of every generated token is captured (each token's
+ * is added per position (on top of the pack's adapter, if it has one); the hook residual of every generated token is captured (each token's
  * residual comes from the pass that feeds it, so a row that hits the length limit gets one more
  * pass).
  */
@@ -20,12 +20,15 @@ public final class OnnxGenerator implements Generator {
   private final Tokenizer tokenizer;
   /** Each token's text on its own, for spotting stop strings without decoding the whole row every step. */
   private final String[] pieces;
+  /** The pack's steering adapter vector, added at every position; null without one. */
+  private final float[] adapter;
 
   public OnnxGenerator(ModelPack pack, int threads) {
     this.pack = pack;
     this.decoder = new OnnxDecoder(pack, threads);
     this.tokenizer = new HfTokenizer(pack.file(ModelPack.TOKENIZER_FILE), pack.bosTokenId());
     this.pieces = new String[pack.architecture().vocabSize()];
+    this.adapter = pack.adapter() == null ? null : pack.adapter().vector();
   }
 
   private String piece(int token) {
@@ -35,6 +38,102 @@ public final class OnnxGenerator implements Generator {
       pieces[token] = p;
     }
     return p;
+  }
+
+  /** What is added at a position: the pack's adapter (at every position) plus the request's steering. */
+  private float[] steerAt(GenerationRequest request, int position) {
+    float[] v = request.steering().at(position);
+    if (adapter == null) {
+      return v;
+    }
+    if (v == null) {
+      return adapter;
+    }
+    float[] sum = v.clone();
+    for (int j = 0; j < sum.length; j++) {
+      sum[j] += adapter[j];
+    }
+    return sum;
+  }
+
+  /**
+   * Teacher-forced mean log-probability per completion token of each (prompt, completion), with
+   * the pack's adapter plus {@code extra} (null for none) added at every position: the
+   * length-normalised score that preference margins compare. Rows run in batches of {@code maxBatch}.
+   */
+  public double[] meanLogProbs(List<String> prompts, List<String> completions, float[] extra, int maxBatch) {
+    double[] out = new double[prompts.size()];
+    int d = decoder.architecture().dModel();
+    float[] add = adapter;
+    if (extra != null) {
+      add = adapter == null ? extra.clone() : adapter.clone();
+      if (adapter != null) {
+        for (int j = 0; j < d; j++) {
+          add[j] += extra[j];
+        }
+      }
+    }
+    for (int from = 0; from < prompts.size(); from += maxBatch) {
+      int batch = Math.min(maxBatch, prompts.size() - from);
+      int[][] prompt = new int[batch][];
+      int[][] full = new int[batch][];
+      int width = 0;
+      for (int b = 0; b < batch; b++) {
+        prompt[b] = tokenizer.encode(prompts.get(from + b), pack.addBos());
+        int[] comp = tokenizer.encode(completions.get(from + b), false);
+        full[b] = java.util.Arrays.copyOf(prompt[b], prompt[b].length + comp.length);
+        System.arraycopy(comp, 0, full[b], prompt[b].length, comp.length);
+        width = Math.max(width, full[b].length);
+      }
+      long[] ids = new long[batch * width];
+      long[] pos = new long[batch * width];
+      long[] mask = new long[batch * width];
+      float[] steer = add == null ? null : new float[batch * width * d];
+      for (int b = 0; b < batch; b++) {
+        int pad = width - full[b].length;
+        for (int t = 0; t < width; t++) {
+          int i = b * width + t;
+          boolean real = t >= pad;
+          ids[i] = real ? full[b][t - pad] : pack.padTokenId();
+          pos[i] = real ? t - pad : 0;
+          mask[i] = real ? 1 : 0;
+          if (real && steer != null) {
+            System.arraycopy(add, 0, steer, i * d, d);
+          }
+        }
+      }
+      try (OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, batch, width, null)) {
+        for (int b = 0; b < batch; b++) {
+          int pad = width - full[b].length;
+          double sum = 0;
+          int n = 0;
+          for (int t = prompt[b].length; t < full[b].length; t++) {
+            float[] logits = pass.logits(b, pad + t - 1); // position t-1 predicts token t
+            sum += logSoftmax(logits, full[b][t]);
+            n++;
+          }
+          out[from + b] = n == 0 ? 0 : sum / n;
+        }
+      }
+    }
+    return out;
+  }
+
+  private static double logSoftmax(float[] logits, int token) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float x : logits) {
+      max = Math.max(max, x);
+    }
+    double z = 0;
+    for (float x : logits) {
+      z += Math.exp(x - max);
+    }
+    return logits[token] - max - Math.log(z);
+  }
+
+  /** The pack's adapter vector (a copy), or null. */
+  public float[] adapterVector() {
+    return adapter == null ? null : adapter.clone();
   }
 
   public Tokenizer tokenizer() {
@@ -80,7 +179,7 @@ public final class OnnxGenerator implements Generator {
         ids[i] = real ? rows[b].prompt[t - pad] : pack.padTokenId();
         pos[i] = real ? t - pad : 0;
         mask[i] = real ? 1 : 0;
-        float[] v = real ? rows[b].request.steering().at(t - pad) : null;
+        float[] v = real ? steerAt(rows[b].request, t - pad) : null;
         if (v != null) {
           steer = steer == null ? new float[batch * width * d] : steer;
           System.arraycopy(v, 0, steer, i * d, d);
@@ -163,7 +262,7 @@ public final class OnnxGenerator implements Generator {
           nextIds[c] = r.tokens.get(r.tokens.size() - 1);
           int position = r.prompt.length + r.tokens.size() - 1;
           nextPos[c] = position;
-          float[] v = r.request.steering().at(position);
+          float[] v = steerAt(r.request, position);
           if (v != null) {
             nextSteer = nextSteer == null ? new float[n * d] : nextSteer;
             System.arraycopy(v, 0, nextSteer, c * d, d);

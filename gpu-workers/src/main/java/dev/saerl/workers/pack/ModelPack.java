@@ -18,7 +18,7 @@ import java.util.Map;
 public record ModelPack(
     Path dir, String name, String version, String parentVersion, Architecture architecture, int hookLayer,
     String promptTemplate, List<String> stopStrings, int bosTokenId, int padTokenId, boolean addBos,
-    List<String> graphInputs, List<String> graphOutputs, SaeSpec sae, Map<String, String> files) {
+    List<String> graphInputs, List<String> graphOutputs, SaeSpec sae, Map<String, String> files, Adapter adapter) {
 
   public static final String MANIFEST = "manifest.json";
   public static final String MODEL_FILE = "model.onnx";
@@ -68,7 +68,64 @@ public record ModelPack(
     return new ModelPack(dir, f.text(m, "name"), f.text(m, "version"), parent.isTextual() ? parent.asText() : null,
         architecture, hookLayer, template, f.strings(m, "stop_strings"), f.integer(m, "bos_token_id"),
         f.integer(m, "pad_token_id"), m.path("add_bos").asBoolean(true),
-        f.strings(f.object("graph"), "graph.inputs"), f.strings(f.object("graph"), "graph.outputs"), saeSpec, Map.copyOf(files));
+        f.strings(f.object("graph"), "graph.inputs"), f.strings(f.object("graph"), "graph.outputs"), saeSpec, Map.copyOf(files),
+        adapter(manifestFile, m.path("adapter"), architecture.dModel()));
+  }
+
+  /** The optional {@code adapter} object: method, feature_ids, coefficients, vector[d_model]. */
+  private static Adapter adapter(Path manifestFile, JsonNode a, int dModel) {
+    if (a.isMissingNode() || a.isNull()) {
+      return null;
+    }
+    JsonNode v = a.path("vector");
+    if (!v.isArray() || v.size() != dModel) {
+      throw new ModelPackException(manifestFile + ": field adapter.vector must be an array of " + dModel + " numbers");
+    }
+    float[] vector = new float[dModel];
+    for (int i = 0; i < dModel; i++) {
+      vector[i] = (float) v.get(i).asDouble();
+    }
+    List<Integer> ids = new ArrayList<>();
+    a.path("feature_ids").forEach(n -> ids.add(n.asInt()));
+    List<Float> coefficients = new ArrayList<>();
+    a.path("coefficients").forEach(n -> coefficients.add((float) n.asDouble()));
+    try {
+      return new Adapter(a.path("method").asText("adapter"), ids, coefficients, vector);
+    } catch (IllegalArgumentException e) {
+      throw new ModelPackException(manifestFile + ": field " + e.getMessage());
+    }
+  }
+
+  /**
+   * Writes a child pack to {@code out}: this pack's files (copied), a manifest with the new
+   * version, this version as its parent, and the adapter (replacing any this pack had: adapters do
+   * not stack, the new vector is the whole steering).
+   */
+  public ModelPack withAdapter(Path out, String newVersion, Adapter adapter) {
+    try {
+      ObjectMapper json = new ObjectMapper();
+      com.fasterxml.jackson.databind.node.ObjectNode m = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(dir.resolve(MANIFEST).toFile());
+      m.put("version", newVersion);
+      m.put("parent_version", version);
+      var a = m.putObject("adapter");
+      a.put("method", adapter.method());
+      var ids = a.putArray("feature_ids");
+      adapter.featureIds().forEach(ids::add);
+      var cs = a.putArray("coefficients");
+      adapter.coefficients().forEach(cs::add);
+      var v = a.putArray("vector");
+      for (float x : adapter.vector()) {
+        v.add(x);
+      }
+      Files.createDirectories(out);
+      for (String name : files.keySet()) {
+        Files.copy(dir.resolve(name), out.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      json.writerWithDefaultPrettyPrinter().writeValue(out.resolve(MANIFEST).toFile(), m);
+    } catch (IOException e) {
+      throw new ModelPackException("cannot write adapter pack " + out + ": " + e.getMessage(), e);
+    }
+    return load(out);
   }
 
   private static void verifyChecksums(Path dir, Map<String, String> files) {
