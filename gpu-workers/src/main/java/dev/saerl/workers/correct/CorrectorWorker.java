@@ -11,6 +11,7 @@ import dev.saerl.schemas.avro.SteeringPlan;
 import dev.saerl.schemas.topics.Topic;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
+import dev.saerl.workers.kafka.TopicTable;
 import dev.saerl.workers.kafka.TransactionalClients;
 import java.time.Duration;
 import java.util.HashMap;

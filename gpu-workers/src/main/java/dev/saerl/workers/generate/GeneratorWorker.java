@@ -2,6 +2,7 @@ package dev.saerl.workers.generate;
 
 import dev.saerl.core.deadletter.DeadLetters;
 import dev.saerl.schemas.avro.DeadLetter;
+import dev.saerl.schemas.avro.ModelVersion;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.topics.Topic;
 import dev.saerl.schemas.topics.TopicSpecs;
@@ -9,7 +10,10 @@ import dev.saerl.schemas.topics.Topics;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.kafka.TopicTable;
 import dev.saerl.workers.kafka.TransactionalClients;
+import dev.saerl.workers.pack.ModelPack;
+import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.sae.SparseAutoencoder;
 import java.time.Duration;
@@ -18,6 +22,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -56,9 +61,16 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
   }
 
   private final Settings settings;
-  private final OnnxGenerator generator;
-  private final SparseAutoencoder sae;
-  private final SampleBuilder builder;
+  private OnnxGenerator generator;
+  private SparseAutoencoder sae;
+  private SampleBuilder builder;
+  /** Model versions this worker follows (null: it keeps its pack); what it loaded itself, it closes. */
+  private TopicTable<ModelVersion> versions;
+  private Set<String> followMethods = Set.of();
+  private int threads = 1;
+  private long currentCreatedAt;
+  private boolean ownsModel;
+  private final Properties client;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Topic<String, Query> queries;
@@ -73,6 +85,7 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     this.sae = sae;
     this.topics = topics;
     this.builder = new SampleBuilder(generator.pack(), generator.tokenizer(), sae, settings.featuresPerStep());
+    this.client = client;
     this.queries = topics.get(TopicSpecs.QUERIES);
     this.consumer = TransactionalClients.consumer(client, settings.groupId(), settings.transactionalId(),
         settings.queriesPerBatch(), 600_000);
@@ -86,6 +99,7 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     long started = System.nanoTime();
     try {
       while (running.get()) {
+        maybeSwitchVersion();
         ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
         if (records.isEmpty()) {
           continue;
@@ -109,6 +123,17 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     } finally {
       consumer.close();
       producer.close();
+      if (versions != null) {
+        versions.close();
+      }
+      if (ownsModel) {
+        generator.close();
+        try {
+          sae.close();
+        } catch (Exception e) {
+          log.warn("closing the SAE: {}", e.getMessage());
+        }
+      }
     }
   }
 
@@ -163,6 +188,66 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
   static DeadLetter deadLetter(ConsumerRecord<byte[], byte[]> r, Exception e) {
     return DeadLetters.of(r.topic(), "partition " + r.partition() + " offset " + r.offset(), "worker", "not_avro",
         e.getMessage(), r.value());
+  }
+
+  /**
+   * Hot-swap: between batches, switch to the newest version announced on model-versions whose
+   * method is one of {@code methods} (e.g. feature-rl, dpo), loading its pack with {@code threads}
+   * ONNX threads. Work in flight is never dropped: a batch is generated and committed by one model,
+   * and every record names the version that produced it.
+   */
+  public GeneratorWorker followVersions(Set<String> methods, int onnxThreads) {
+    this.followMethods = Set.copyOf(methods);
+    this.threads = onnxThreads;
+    this.versions = new TopicTable<>(client, topics.get(TopicSpecs.MODEL_VERSIONS), ModelVersion::getVersion);
+    return this;
+  }
+
+  /** The version generating now. */
+  public String modelVersion() {
+    return generator.pack().version();
+  }
+
+  private void maybeSwitchVersion() {
+    if (versions == null) {
+      return;
+    }
+    versions.catchUp();
+    ModelVersion next = null;
+    for (ModelVersion v : versions.values()) {
+      if (followMethods.contains(v.getMethod()) && v.getCreatedAtMs() > currentCreatedAt
+          && (next == null || v.getCreatedAtMs() > next.getCreatedAtMs())) {
+        next = v;
+      }
+    }
+    if (next == null || next.getVersion().equals(generator.pack().version())) {
+      return;
+    }
+    ModelPack pack;
+    try {
+      pack = ModelPack.load(java.nio.file.Path.of(next.getPackUri()));
+    } catch (RuntimeException e) {
+      log.warn("cannot switch to model version {} at {}: {}", next.getVersion(), next.getPackUri(), e.getMessage());
+      currentCreatedAt = next.getCreatedAtMs();
+      return;
+    }
+    log.info("switching from model version {} to {} ({}) between batches", generator.pack().version(), pack.version(),
+        next.getMethod());
+    OnnxGenerator oldGenerator = generator;
+    SparseAutoencoder oldSae = sae;
+    generator = new OnnxGenerator(pack, threads);
+    sae = new OnnxSparseAutoencoder(pack, threads);
+    builder = new SampleBuilder(pack, generator.tokenizer(), sae, settings.featuresPerStep());
+    if (ownsModel) {
+      oldGenerator.close();
+      try {
+        oldSae.close();
+      } catch (Exception e) {
+        log.warn("closing the previous SAE: {}", e.getMessage());
+      }
+    }
+    ownsModel = true;
+    currentCreatedAt = next.getCreatedAtMs();
   }
 
   /** Asks the loop to stop after the current batch (or at once while it waits for records). */

@@ -1,4 +1,4 @@
-package dev.saerl.workers.correct;
+package dev.saerl.workers.kafka;
 
 import dev.saerl.schemas.topics.Topic;
 import java.time.Duration;
@@ -17,16 +17,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A compacted topic read whole into memory by a group-less consumer over all its partitions, and
- * kept current with {@link #catchUp}: the corrector's view of queries and steering plans.
+ * kept current with {@link #catchUp}: the corrector's view of queries and steering plans, the
+ * generator's view of model versions.
  */
-final class TopicTable<V> implements AutoCloseable {
+public final class TopicTable<V> implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TopicTable.class);
   private final Topic<String, V> topic;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final Function<V, String> keyOf;
   private final Map<String, V> values = new ConcurrentHashMap<>();
 
-  TopicTable(Properties client, Topic<String, V> topic, Function<V, String> keyOf) {
+  public TopicTable(Properties client, Topic<String, V> topic, Function<V, String> keyOf) {
     this.topic = topic;
     this.keyOf = keyOf;
     Properties c = new Properties();
@@ -41,7 +42,7 @@ final class TopicTable<V> implements AutoCloseable {
   }
 
   /** Reads everything committed up to now; returns whether anything changed. */
-  boolean catchUp() {
+  public boolean catchUp() {
     boolean changed = false;
     Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -71,12 +72,12 @@ final class TopicTable<V> implements AutoCloseable {
     return false;
   }
 
-  V get(String key) {
+  public V get(String key) {
     return values.get(key);
   }
 
-  int size() {
-    return values.size();
+  public java.util.Collection<V> values() {
+    return values.values();
   }
 
   @Override
