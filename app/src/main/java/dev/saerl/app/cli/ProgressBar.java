@@ -3,7 +3,7 @@ package dev.saerl.app.cli;
 import java.io.PrintStream;
 
 /** A one-line progress bar on stderr, drawn only when a person is watching (a console). */
-final class ProgressBar implements AutoCloseable {
+public final class ProgressBar implements AutoCloseable {
   private final PrintStream out = System.err;
   private final String label;
   private final long total;
@@ -11,12 +11,12 @@ final class ProgressBar implements AutoCloseable {
   private long lastDraw;
   private boolean closed;
 
-  ProgressBar(String label, long total) {
+  public ProgressBar(String label, long total) {
     this.label = label;
     this.total = Math.max(1, total);
   }
 
-  void update(long done) {
+  public void update(long done) {
     long now = System.nanoTime();
     if (!enabled || now - lastDraw < 100_000_000L) {
       return;

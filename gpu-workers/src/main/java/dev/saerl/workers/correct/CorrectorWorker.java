@@ -59,8 +59,10 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
   private final GroupAverages averages;
   private final Set<TopicPartition> waitingForPlan = new HashSet<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
-  private long corrected;
+  private volatile long corrected;
   private long fixed;
+  private String onlyModelVersion;
+  private long maxSamples = Long.MAX_VALUE;
 
   public CorrectorWorker(Properties client, Topics topics, Corrector corrector, GroupAverages averages, Settings settings) {
     this.corrector = corrector;
@@ -73,6 +75,18 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     this.producer = TransactionalClients.producer(client, settings.transactionalId(), 900_000);
     this.queries = new TopicTable<>(client, topics.get(TopicSpecs.QUERIES), Query::getQueryId);
     this.plans = new TopicTable<>(client, topics.get(TopicSpecs.STEERING_PLANS), CorrectorWorker::planKey);
+  }
+
+  /** Corrects only samples of {@code modelVersion} and stops after {@code samples} corrected samples (a loop round). */
+  public CorrectorWorker limit(String modelVersion, long samples) {
+    this.onlyModelVersion = modelVersion;
+    this.maxSamples = samples;
+    return this;
+  }
+
+  /** Incorrect samples corrected so far. */
+  public long corrected() {
+    return corrected;
   }
 
   static String planKey(SteeringPlan p) {
@@ -152,7 +166,8 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
           "partition " + r.partition() + " offset " + r.offset(), "corrector", "not_avro", e.getMessage(), r.value())));
       return true;
     }
-    if (g.getSplit() != Split.KNOWN) {
+    if (g.getSplit() != Split.KNOWN || corrected >= maxSamples
+        || onlyModelVersion != null && !onlyModelVersion.equals(g.getModelVersion())) {
       return true;
     }
     Query q = queries.get(g.getQueryId());
@@ -178,6 +193,9 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     long planFixes = outcome.corrections().stream().filter(c -> c.getFixed() && c.getArm() == Arm.PLAN).count();
     corrected++;
     fixed += planFixes > 0 ? 1 : 0;
+    if (corrected >= maxSamples) {
+      running.set(false);
+    }
     for (GroupAverages.Update u : averages.add(q, plan, outcome)) {
       producer.send(topics.get(TopicSpecs.STEERING_PLANS).record(planKey(u.plan()), u.plan()));
       producer.send(topics.get(TopicSpecs.EVALUATIONS).record(u.spread().getEvaluationId(), u.spread()));

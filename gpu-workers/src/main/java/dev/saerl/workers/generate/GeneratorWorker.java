@@ -76,7 +76,7 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
   private final Topic<String, Query> queries;
   private final Topics topics;
   private final AtomicBoolean running = new AtomicBoolean(true);
-  private long samplesDone;
+  private volatile long samplesDone;
   private long tokensDone;
 
   public GeneratorWorker(Properties client, Topics topics, OnnxGenerator generator, SparseAutoencoder sae, Settings settings) {
@@ -201,6 +201,11 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     this.threads = onnxThreads;
     this.versions = new TopicTable<>(client, topics.get(TopicSpecs.MODEL_VERSIONS), ModelVersion::getVersion);
     return this;
+  }
+
+  /** Samples generated so far (published once their batch commits). */
+  public long samplesDone() {
+    return samplesDone;
   }
 
   /** The version generating now. */

@@ -1,0 +1,101 @@
+package dev.saerl.app.cli;
+
+import dev.saerl.app.demo.Demo;
+import dev.saerl.finetune.TrainerCommand;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = {"The whole loop in one process on the bundled model and dataset: starts an embedded broker and",
+        "registry, ingests the dataset, then runs R rounds of generate, learn features, correct, finetune (feature-space",
+        "RL adapter; DPO on the corrections) and evaluate on the UNKNOWN queries, next to the STaR and random-direction",
+        "baselines. Prints a table and writes <data-dir>/report.html. The default size takes about 15-30 minutes on 2 cores."})
+public final class DemoCommand implements Callable<Integer> {
+  private static final String MARKER = ".saerl-demo";
+
+  @Option(names = "--data-dir", defaultValue = "data/demo", description = "Where the run lives; a previous demo there is replaced (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--pack", defaultValue = "models/arith", description = "Starting model pack (default: ${DEFAULT-VALUE}).")
+  Path pack;
+
+  @Option(names = "--dataset", defaultValue = "datasets/arith.jsonl", description = "Dataset (default: ${DEFAULT-VALUE}).")
+  Path dataset;
+
+  @Option(names = "--queries", defaultValue = "1200", description = "Rows of the dataset used (default: ${DEFAULT-VALUE}).")
+  int queries;
+
+  @Option(names = "--rounds", defaultValue = "2", description = "Loop rounds (default: ${DEFAULT-VALUE}).")
+  int rounds;
+
+  @Option(names = "--samples", defaultValue = "4", description = "Samples per query and round (default: ${DEFAULT-VALUE}).")
+  int samples;
+
+  @Option(names = "--corrections", defaultValue = "100", description = "Incorrect samples corrected per round (default: ${DEFAULT-VALUE}).")
+  int corrections;
+
+  @Option(names = "--rl-evaluations", defaultValue = "24", description = "Objective evaluations of the feature-space RL per round (default: ${DEFAULT-VALUE}).")
+  int rlEvaluations;
+
+  @Option(names = "--trainer-steps", defaultValue = "60", description = "Steps of each weight training (DPO, STaR) (default: ${DEFAULT-VALUE}).")
+  int trainerSteps;
+
+  @Option(names = "--validation-queries", defaultValue = "64", description = "KNOWN queries for the RL objective, and as many held out for acceptance (default: ${DEFAULT-VALUE}).")
+  int validationQueries;
+
+  @Option(names = "--strengths", defaultValue = "0.1,0.25", split = ",", description = "Steering strengths of the corrector (default: ${DEFAULT-VALUE}).")
+  List<Float> strengths;
+
+  @Option(names = "--trainer-command", paramLabel = "TEMPLATE",
+      description = "Weight trainer command with {pack} {shard} {mode} {out} {version} (default: the foundry's PyTorch trainer).")
+  String trainerCommand;
+
+  @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
+  int threads;
+
+  @Override
+  public Integer call() throws Exception {
+    prepare(dataDir);
+    Path root = Path.of(System.getProperty("saerl.repo.root", "."));
+    TrainerCommand trainer = trainerCommand == null ? foundryTrainer(root) : TrainerCommand.parse(trainerCommand, root);
+    Demo demo = new Demo(new Demo.Settings(dataDir, root, pack, dataset, queries, rounds, samples, corrections, rlEvaluations,
+        trainerSteps, validationQueries, strengths, threads, trainer), System.out);
+    demo.run();
+    return 0;
+  }
+
+  private TrainerCommand foundryTrainer(Path root) {
+    TrainerCommand t = TrainerCommand.foundry(root, trainerSteps);
+    if (!Files.isDirectory(t.workDir())) {
+      throw new IllegalArgumentException("the foundry trainer is not at " + t.workDir().toAbsolutePath()
+          + ": run the demo from the repository root, or give --trainer-command");
+    }
+    return t;
+  }
+
+  /** A fresh data dir: replaces a previous demo's, refuses a non-empty directory that is not one. */
+  static void prepare(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      try (Stream<Path> s = Files.list(dir)) {
+        boolean empty = s.findAny().isEmpty();
+        if (!empty && !Files.exists(dir.resolve(MARKER))) {
+          throw new IllegalArgumentException(dir + " is not empty and holds no previous demo: choose another --data-dir");
+        }
+      }
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(p);
+        }
+      }
+    }
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(MARKER), "a saerl demo run; `saerl demo` replaces this directory\n");
+  }
+}

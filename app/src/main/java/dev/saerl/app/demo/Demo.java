@@ -1,0 +1,436 @@
+package dev.saerl.app.demo;
+
+import dev.saerl.app.cli.ProgressBar;
+import dev.saerl.app.embedded.EmbeddedStack;
+import dev.saerl.core.verify.Verifier;
+import dev.saerl.finetune.Evaluator;
+import dev.saerl.finetune.FeatureRl;
+import dev.saerl.finetune.Shards;
+import dev.saerl.finetune.TrainerCommand;
+import dev.saerl.producers.ingest.Ingestor;
+import dev.saerl.producers.ingest.KafkaQuerySink;
+import dev.saerl.producers.ingest.Split;
+import dev.saerl.schemas.avro.Arm;
+import dev.saerl.schemas.avro.Correction;
+import dev.saerl.schemas.avro.Evaluation;
+import dev.saerl.schemas.avro.Generation;
+import dev.saerl.schemas.avro.ModelVersion;
+import dev.saerl.schemas.avro.Query;
+import dev.saerl.schemas.avro.SteeringPlan;
+import dev.saerl.schemas.avro.VersionKind;
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.TopicSpecs;
+import dev.saerl.schemas.topics.Topics;
+import dev.saerl.streams.StreamsService;
+import dev.saerl.streams.stats.StatsConfig;
+import dev.saerl.workers.correct.Corrector;
+import dev.saerl.workers.correct.CorrectorWorker;
+import dev.saerl.workers.correct.CriticalSearch;
+import dev.saerl.workers.correct.GroupAverages;
+import dev.saerl.workers.correct.SteeringVectors;
+import dev.saerl.workers.generate.GeneratorWorker;
+import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.pack.Adapter;
+import dev.saerl.workers.pack.ModelPack;
+import dev.saerl.workers.pack.ModelVersions;
+import dev.saerl.workers.sae.OnnxSparseAutoencoder;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The embedded default, one process: broker and registry, the bundled dataset, then R rounds of
+ * generate (all queries, current version), learn (Streams statistics and plan), correct (a budget
+ * of incorrect KNOWN samples), finetune (feature-space RL adapter; DPO on the corrections) and
+ * evaluate on the UNKNOWN queries, next to the baselines trained from the same parent with the same
+ * trainer budget (STaR: SFT on the model's own correct samples; a random-direction adapter of the
+ * RL adapter's norm). The best saerl version that beats the current one on held-out KNOWN queries
+ * becomes current and is announced on model-versions. Prints a table and writes an HTML report.
+ */
+public final class Demo {
+  public record Settings(Path dataDir, Path repoRoot, Path pack, Path dataset, int queries, int rounds, int samples,
+                         int correctionsPerRound, int rlEvaluations, int trainerSteps, int validationQueries,
+                         List<Float> strengths, int threads, TrainerCommand trainer) {}
+
+  /** One line of the result table. */
+  public record Row(int round, String arm, String version, double heldOutKnown, Evaluation unknown, boolean accepted,
+                    String note) {}
+
+  /** Fix rates of one round, per arm (samples fixed at any strength / samples). */
+  public record FixRate(int round, String arm, long fixed, long samples) {}
+
+  private final Settings s;
+  private final PrintStream out;
+  private final List<Row> rows = new ArrayList<>();
+  private final List<FixRate> fixRates = new ArrayList<>();
+  private final List<String> log = new ArrayList<>();
+  private final long started = System.nanoTime();
+
+  public Demo(Settings settings, PrintStream out) {
+    this.s = settings;
+    this.out = out;
+  }
+
+  public List<Row> rows() {
+    return rows;
+  }
+
+  public List<FixRate> fixRates() {
+    return fixRates;
+  }
+
+  private void say(String line) {
+    String t = String.format("[%5.1f min] %s", (System.nanoTime() - started) / 6e10, line);
+    out.println(t);
+    log.add(t);
+  }
+
+  public Path run() throws Exception {
+    Files.createDirectories(s.dataDir());
+    String prefix = "demo" + System.currentTimeMillis() % 1_000_000 + ".";
+    Path subset = s.dataDir().resolve("dataset.jsonl");
+    List<String> lines = Files.readAllLines(s.dataset());
+    Files.write(subset, lines.subList(0, Math.min(s.queries(), lines.size())));
+    say("starting the embedded broker and schema registry in " + s.dataDir() + " (topic prefix " + prefix + ")");
+    try (EmbeddedStack stack = EmbeddedStack.start(s.dataDir().resolve("stack"), prefix);
+         HttpSchemaRegistry registry = new HttpSchemaRegistry(stack.registryUrl())) {
+      Topics topics = new Topics(prefix, registry);
+      Properties client = new Properties();
+      client.put("bootstrap.servers", stack.bootstrapServers());
+      try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
+        var summary = new Ingestor("arith", Split.DEFAULT, sink).ingest(subset, b -> {});
+        say("ingested " + summary.published() + " queries (" + summary.known() + " KNOWN, " + summary.unknown() + " UNKNOWN)");
+      }
+      List<Query> queries = TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.QUERIES));
+      Map<String, Query> byId = new HashMap<>();
+      queries.forEach(q -> byId.put(q.getQueryId(), q));
+      List<Query> unknown = queries.stream().filter(q -> q.getSplit() == dev.saerl.schemas.avro.Split.UNKNOWN)
+          .sorted(Comparator.comparing(Query::getQueryId)).toList();
+      List<Query> known = queries.stream().filter(q -> q.getSplit() == dev.saerl.schemas.avro.Split.KNOWN)
+          .sorted(Comparator.comparing(Query::getQueryId)).toList();
+      int v = Math.min(s.validationQueries(), known.size() / 2);
+      List<Query> validation = known.subList(0, v);
+      List<Query> heldOut = known.subList(v, Math.min(known.size(), 2 * v));
+
+      try (StreamsService streams = StreamsService.start(topics, client, prefix + "streams", s.dataDir().resolve("streams-state"),
+          new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS.withPublishInterval(Duration.ofSeconds(1)), false)) {
+        say("statistics page at " + streams.url());
+        ModelPack current = ModelPack.load(s.pack());
+        Evaluator evaluator = new Evaluator(160, 32);
+        double currentHeldOut;
+        try (OnnxGenerator g = new OnnxGenerator(current, s.threads())) {
+          currentHeldOut = accuracy(evaluator, g, heldOut, null, "base: held-out KNOWN");
+          Evaluation e = Evaluator.accuracy("arith", current.version(), null, "base", 0,
+              evaluator.correct(g, unknown, null, progress("base: UNKNOWN", unknown.size())));
+          publish(client, topics, e);
+          rows.add(new Row(0, "base", current.version(), currentHeldOut, e, true, ""));
+          say(String.format("base %s: UNKNOWN %.3f [%.3f, %.3f], held-out KNOWN %.3f", current.version(), e.getRate(),
+              e.getCiLow(), e.getCiHigh(), currentHeldOut));
+        }
+        for (int round = 1; round <= s.rounds(); round++) {
+          say("round " + round + " of " + s.rounds() + ": model " + current.version());
+          List<Generation> samples = generate(client, topics, stack, current, queries.size(), round);
+          SteeringPlan plan = awaitPlan(stack, topics, current.version());
+          List<Correction> corrections = plan == null ? List.of() : correct(client, topics, stack, current, round);
+          recordFixRates(round, corrections);
+          RoundResult r = finetune(client, topics, current, plan, samples, corrections, byId, validation, heldOut, unknown,
+              evaluator, round, currentHeldOut);
+          if (r.next != null) {
+            current = r.next;
+            currentHeldOut = r.heldOut;
+          }
+        }
+        printTable();
+        Path report = s.dataDir().resolve("report.html");
+        Report.write(report, rows, fixRates, streams.url(), log);
+        say("report written to " + report.toAbsolutePath());
+        return report;
+      }
+    }
+  }
+
+  private java.util.function.IntConsumer progress(String label, int total) {
+    ProgressBar bar = new ProgressBar(label, total);
+    return n -> {
+      bar.update(n);
+      if (n >= total) {
+        bar.close();
+      }
+    };
+  }
+
+  private double accuracy(Evaluator evaluator, OnnxGenerator g, List<Query> qs, float[] extra, String label) {
+    boolean[] ok = evaluator.correct(g, qs, extra, progress(label, qs.size()));
+    return (double) Evaluator.count(ok) / Math.max(1, ok.length);
+  }
+
+  private List<Generation> generate(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int queryCount,
+                                    int round) throws Exception {
+    long expected = (long) queryCount * s.samples();
+    try (OnnxGenerator g = new OnnxGenerator(pack, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, s.threads())) {
+      String id = "demo-worker-r" + round;
+      GeneratorWorker worker = new GeneratorWorker(client, topics, g, sae,
+          new GeneratorWorker.Settings(s.samples(), 0.7f, 1f, round, 160, 8, 16, id, id));
+      Thread t = new Thread(worker, "demo-worker");
+      t.start();
+      ProgressBar bar = new ProgressBar("round " + round + ": generating", expected);
+      long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+      while (worker.samplesDone() < expected && t.isAlive() && System.nanoTime() < deadline) {
+        bar.update(worker.samplesDone());
+        Thread.sleep(200);
+      }
+      bar.close();
+      worker.close();
+      t.join(120_000);
+    }
+    List<Generation> mine = TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS)).stream()
+        .filter(x -> x.getModelVersion().equals(pack.version())).toList();
+    long correct = mine.stream().filter(x -> x.getSplit() == dev.saerl.schemas.avro.Split.KNOWN).count();
+    say("round " + round + ": " + mine.size() + " samples of " + pack.version() + " (" + correct + " of KNOWN queries)");
+    return mine;
+  }
+
+  private SteeringPlan awaitPlan(EmbeddedStack stack, Topics topics, String version) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (System.nanoTime() < deadline) {
+      SteeringPlan latest = null;
+      for (SteeringPlan p : TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.STEERING_PLANS))) {
+        if ("default".equals(p.getVariant()) && p.getModelVersion().equals(version)) {
+          latest = p;
+        }
+      }
+      if (latest != null) {
+        say("plan " + latest.getPlanVersion() + ": features " + latest.getFeatureIds() + " (scores " + latest.getScores().get(0)
+            + " .. " + latest.getScores().get(latest.getScores().size() - 1) + ")");
+        return latest;
+      }
+      Thread.sleep(1000);
+    }
+    say("no steering plan for " + version + " after 90 s (too few labelled samples): this round has no corrections");
+    return null;
+  }
+
+  private List<Correction> correct(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int round)
+      throws Exception {
+    try (OnnxGenerator g = new OnnxGenerator(pack, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, s.threads())) {
+      Corrector corrector = new Corrector(g, sae, new Corrector.Settings(new CriticalSearch.Budget(4, 2, 6), 0.7f, 1f, 160,
+          s.strengths(), 0, 1.0, false, round, 32));
+      String id = "demo-corrector-r" + round;
+      CorrectorWorker worker = new CorrectorWorker(client, topics, corrector, new GroupAverages(8),
+          new CorrectorWorker.Settings(id, id, 4)).limit(pack.version(), s.correctionsPerRound());
+      Thread t = new Thread(worker, "demo-corrector");
+      t.start();
+      ProgressBar bar = new ProgressBar("round " + round + ": correcting", s.correctionsPerRound());
+      long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+      long lastChange = System.nanoTime();
+      long last = -1;
+      while (t.isAlive() && System.nanoTime() < deadline) {
+        long n = worker.corrected();
+        if (n != last) {
+          last = n;
+          lastChange = System.nanoTime();
+        } else if (System.nanoTime() - lastChange > Duration.ofSeconds(60).toNanos()) {
+          break; // no incorrect samples left to correct
+        }
+        bar.update(n);
+        Thread.sleep(200);
+      }
+      bar.close();
+      worker.close();
+      t.join(120_000);
+    }
+    List<Correction> mine = TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS)).stream()
+        .filter(c -> c.getModelVersion().equals(pack.version())).toList();
+    say("round " + round + ": " + mine.size() + " correction attempts, " + mine.stream().filter(Correction::getFixed).count() + " fixed");
+    return mine;
+  }
+
+  private void recordFixRates(int round, List<Correction> corrections) {
+    Map<Arm, java.util.Set<String>> fixed = new java.util.TreeMap<>();
+    Map<Arm, java.util.Set<String>> all = new java.util.TreeMap<>();
+    for (Correction c : corrections) {
+      all.computeIfAbsent(c.getArm(), k -> new java.util.HashSet<>()).add(c.getSampleId());
+      if (c.getFixed()) {
+        fixed.computeIfAbsent(c.getArm(), k -> new java.util.HashSet<>()).add(c.getSampleId());
+      }
+    }
+    all.forEach((arm, samples) -> fixRates.add(new FixRate(round, arm.name().toLowerCase(java.util.Locale.ROOT),
+        fixed.getOrDefault(arm, java.util.Set.of()).size(), samples.size())));
+  }
+
+  private record RoundResult(ModelPack next, double heldOut) {}
+
+  private RoundResult finetune(Properties client, Topics topics, ModelPack current, SteeringPlan plan, List<Generation> samples,
+                               List<Correction> corrections, Map<String, Query> byId, List<Query> validation,
+                               List<Query> heldOut, List<Query> unknown, Evaluator evaluator, int round, double currentHeldOut)
+      throws Exception {
+    Path packs = s.dataDir().resolve("packs");
+    String base = "arith-r" + round;
+    List<Correction> pairs = corrections.stream().filter(Correction::getFixed)
+        .filter(c -> c.getArm() == Arm.PLAN || c.getArm() == Arm.UNSTEERED).limit(64).toList();
+    ModelPack best = null;
+    double bestHeldOut = currentHeldOut;
+    float[] rlVector = null;
+    // (a) feature-space RL on the plan's features
+    if (plan != null) {
+      try (OnnxGenerator g = new OnnxGenerator(current, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(current, s.threads())) {
+        FeatureRl rl = new FeatureRl(g, sae, new FeatureRl.Settings(s.rlEvaluations(), 6, 0.1, 1.0, 160, 32, round));
+        ProgressBar bar = new ProgressBar("round " + round + ": feature-space RL", s.rlEvaluations());
+        FeatureRl.Result result = rl.optimise(plan, validation, pairs, t -> bar.update(t.evaluation()));
+        bar.close();
+        say(String.format("round %d: feature RL %d evaluations; start accuracy %.3f margin %.4f, best accuracy %.3f margin %.4f",
+            round, result.trials().size(), result.start().accuracy(), result.start().margin(), result.best().accuracy(),
+            result.best().margin()));
+        float[] parent = g.adapterVector();
+        rlVector = result.vector();
+        float[] total = add(parent, rlVector);
+        List<Float> cs = new ArrayList<>();
+        for (double c : result.coefficients()) {
+          cs.add((float) c);
+        }
+        ModelPack rlPack = current.withAdapter(packs.resolve(base + "-feature-rl"), base + "-feature-rl",
+            new Adapter("feature-rl", plan.getFeatureIds(), cs, total));
+        double held = accuracy(evaluator, g, heldOut, rlVector, "feature-rl: held-out KNOWN");
+        boolean accepted = held > bestHeldOut;
+        if (accepted) {
+          best = rlPack;
+          bestHeldOut = held;
+        }
+        evaluate(client, topics, rlPack, "feature-rl", round, held, accepted, evaluator, unknown, plan, pairs.size());
+        // baseline: a random direction of the same norm, same parent
+        float[] random = SteeringVectors.randomLike(rlVector.length == 0 ? new float[1] : rlVector, 1000 + round);
+        ModelPack randomPack = current.withAdapter(packs.resolve(base + "-random-direction"), base + "-random-direction",
+            new Adapter("random-direction", List.of(), List.of(), add(parent, random)));
+        double heldRandom = accuracy(evaluator, g, heldOut, random, "random-direction: held-out KNOWN");
+        evaluate(client, topics, randomPack, "random-direction", round, heldRandom, false, evaluator, unknown, plan, 0);
+      }
+    }
+    // (b) weights: DPO on the corrections
+    Path shards = s.dataDir().resolve("shards");
+    int dpoRows = Shards.dpo(shards.resolve(base + "-dpo.jsonl"), corrections, byId);
+    if (dpoRows > 0) {
+      ModelPack dpo = train(current, shards.resolve(base + "-dpo.jsonl"), "dpo", packs.resolve(base + "-dpo"), base + "-dpo", dpoRows);
+      double held;
+      try (OnnxGenerator g = new OnnxGenerator(dpo, s.threads())) {
+        held = accuracy(evaluator, g, heldOut, null, "dpo: held-out KNOWN");
+      }
+      boolean accepted = held > bestHeldOut;
+      if (accepted) {
+        best = dpo;
+        bestHeldOut = held;
+      }
+      evaluate(client, topics, dpo, "dpo", round, held, accepted, evaluator, unknown, plan, dpoRows);
+    } else {
+      say("round " + round + ": no fixed corrections, so no DPO pairs");
+    }
+    // baseline: STaR, SFT on the model's own correct KNOWN samples, same trainer budget
+    List<Generation> ownCorrect = samples.stream().filter(g -> {
+      Query q = byId.get(g.getQueryId());
+      return q != null && q.getSplit() == dev.saerl.schemas.avro.Split.KNOWN
+          && Verifier.verify(q.getReferenceAnswer(), g.getCompletion()).correct();
+    }).toList();
+    int starRows = Shards.starOnOwnCorrect(shards.resolve(base + "-star.jsonl"), ownCorrect, byId);
+    if (starRows > 0) {
+      ModelPack star = train(current, shards.resolve(base + "-star.jsonl"), "sft", packs.resolve(base + "-star"), base + "-star", starRows);
+      double held;
+      try (OnnxGenerator g = new OnnxGenerator(star, s.threads())) {
+        held = accuracy(evaluator, g, heldOut, null, "star: held-out KNOWN");
+      }
+      evaluate(client, topics, star, "star", round, held, false, evaluator, unknown, null, starRows);
+    }
+    if (best != null) {
+      ModelVersion announced = ModelVersions.of(best, best.adapter() != null && best.version().endsWith("feature-rl")
+          ? VersionKind.ADAPTER : VersionKind.WEIGHTS, best.version().endsWith("dpo") ? "dpo" : "feature-rl",
+          plan == null ? null : plan.getPlanVersion(), pairs.size());
+      publish(client, topics, announced);
+      say(String.format("round %d: %s becomes current (held-out KNOWN %.3f > %.3f)", round, best.version(), bestHeldOut,
+          currentHeldOut));
+    } else {
+      say(String.format("round %d: no version beat %s on held-out KNOWN (%.3f); it stays current", round, current.version(),
+          currentHeldOut));
+    }
+    return new RoundResult(best, bestHeldOut);
+  }
+
+  private ModelPack train(ModelPack parent, Path shard, String mode, Path out, String version, int rows) throws Exception {
+    say("training " + version + " (" + mode + ", " + rows + " rows, " + s.trainerSteps() + " steps)");
+    ProgressBar bar = new ProgressBar("training " + version, s.trainerSteps());
+    ModelPack pack = s.trainer().train(parent.dir(), shard, mode, out, version, line -> {
+      var m = java.util.regex.Pattern.compile("\"step\": (\\d+)").matcher(line);
+      if (m.find()) {
+        bar.update(Long.parseLong(m.group(1)));
+      } else if (!line.isBlank()) {
+        log.add("  trainer: " + line);
+      }
+    });
+    bar.close();
+    return pack;
+  }
+
+  private void evaluate(Properties client, Topics topics, ModelPack pack, String arm, int round, double heldOut, boolean accepted,
+                        Evaluator evaluator, List<Query> unknown, SteeringPlan plan, long used) throws Exception {
+    Evaluation e;
+    try (OnnxGenerator g = new OnnxGenerator(pack, s.threads())) {
+      e = Evaluator.accuracy("arith", pack.version(), plan == null ? null : plan.getPlanVersion(), arm, round,
+          evaluator.correct(g, unknown, null, progress(arm + ": UNKNOWN", unknown.size())));
+    }
+    publish(client, topics, e);
+    publish(client, topics, ModelVersions.of(pack, pack.adapter() != null ? VersionKind.ADAPTER : VersionKind.WEIGHTS,
+        arm + "-candidate", plan == null ? null : plan.getPlanVersion(), used));
+    rows.add(new Row(round, arm, pack.version(), heldOut, e, accepted, ""));
+    say(String.format("round %d %s: UNKNOWN %.3f [%.3f, %.3f], held-out KNOWN %.3f%s", round, arm, e.getRate(), e.getCiLow(),
+        e.getCiHigh(), heldOut, accepted ? " (accepted)" : ""));
+  }
+
+  private static float[] add(float[] a, float[] b) {
+    if (a == null) {
+      return b.clone();
+    }
+    float[] out = a.clone();
+    for (int i = 0; i < out.length; i++) {
+      out[i] += b[i];
+    }
+    return out;
+  }
+
+  private static void publish(Properties client, Topics topics, Object record) throws Exception {
+    try (var p = new KafkaProducer<byte[], byte[]>(client, new ByteArraySerializer(), new ByteArraySerializer())) {
+      if (record instanceof Evaluation e) {
+        p.send(topics.get(TopicSpecs.EVALUATIONS).record(e.getEvaluationId(), e)).get();
+      } else if (record instanceof ModelVersion v) {
+        p.send(topics.get(TopicSpecs.MODEL_VERSIONS).record(v.getVersion(), v)).get();
+      }
+    }
+  }
+
+  private void printTable() {
+    out.println();
+    out.println(String.format("%-5s %-18s %-26s %-26s %-10s %s", "round", "arm", "version", "UNKNOWN accuracy [95% CI]",
+        "held-out", "accepted"));
+    for (Row r : rows) {
+      Evaluation e = r.unknown();
+      out.println(String.format("%-5d %-18s %-26s %.3f [%.3f, %.3f] (%d/%d)  %-10.3f %s", r.round(), r.arm(), r.version(),
+          e.getRate(), e.getCiLow(), e.getCiHigh(), e.getSuccesses(), e.getTrials(), r.heldOutKnown(), r.accepted() ? "yes" : ""));
+    }
+    if (!fixRates.isEmpty()) {
+      out.println();
+      out.println("fix rates (samples fixed at any strength / samples corrected):");
+      for (FixRate f : fixRates) {
+        var w = dev.saerl.core.stats.Wilson.of(f.fixed(), f.samples());
+        out.println(String.format("  round %d %-18s %d/%d = %.3f [%.3f, %.3f]", f.round(), f.arm(), f.fixed(), f.samples(),
+            w.rate(), w.low(), w.high()));
+      }
+    }
+  }
+}

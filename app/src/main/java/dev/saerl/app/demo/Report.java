@@ -1,0 +1,170 @@
+package dev.saerl.app.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.saerl.core.stats.Wilson;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The demo's HTML report: accuracy per round and arm, fix rates, top features with their examples, the log. */
+final class Report {
+  private static final String[] COLOURS = {"#1f6fb2", "#0a6a2a", "#b25f1f", "#7a1fb2", "#a21b1b", "#555555"};
+
+  private Report() {}
+
+  static void write(Path file, List<Demo.Row> rows, List<Demo.FixRate> fixRates, String statsUrl, List<String> log)
+      throws IOException {
+    StringBuilder h = new StringBuilder();
+    h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>saerl demo report</title><style>")
+        .append("body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}")
+        .append("th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;text-align:right}th{background:#f4f4f4}")
+        .append("td.t{text-align:left;font-family:ui-monospace,monospace}pre{background:#f8f8f8;padding:.5em;font-size:12px}")
+        .append("</style></head><body><h1>saerl demo report</h1>");
+    h.append("<h2>Accuracy on the UNKNOWN queries (greedy, 95% Wilson intervals)</h2>");
+    h.append(accuracyChart(rows));
+    h.append("<table><tr><th>round</th><th>arm</th><th>version</th><th>UNKNOWN accuracy</th><th>95% CI</th><th>correct</th>")
+        .append("<th>held-out KNOWN</th><th>accepted</th></tr>");
+    for (Demo.Row r : rows) {
+      var e = r.unknown();
+      h.append(String.format("<tr><td>%d</td><td class=t>%s</td><td class=t>%s</td><td>%.3f</td><td>[%.3f, %.3f]</td><td>%d/%d</td><td>%.3f</td><td>%s</td></tr>",
+          r.round(), esc(r.arm()), esc(r.version()), e.getRate(), e.getCiLow(), e.getCiHigh(), e.getSuccesses(), e.getTrials(),
+          r.heldOutKnown(), r.accepted() ? "yes" : ""));
+    }
+    h.append("</table>");
+    if (!fixRates.isEmpty()) {
+      h.append("<h2>Fix rates of the corrections per arm (samples fixed at any strength)</h2>").append(fixChart(fixRates));
+      h.append("<table><tr><th>round</th><th>arm</th><th>fixed</th><th>samples</th><th>rate</th><th>95% CI</th></tr>");
+      for (Demo.FixRate f : fixRates) {
+        Wilson w = Wilson.of(f.fixed(), f.samples());
+        h.append(String.format("<tr><td>%d</td><td class=t>%s</td><td>%d</td><td>%d</td><td>%.3f</td><td>[%.3f, %.3f]</td></tr>",
+            f.round(), esc(f.arm()), f.fixed(), f.samples(), w.rate(), w.low(), w.high()));
+      }
+      h.append("</table>");
+    }
+    h.append("<h2>Top features (paired within-query effect)</h2>").append(features(statsUrl));
+    h.append("<h2>Log</h2><pre>");
+    log.forEach(l -> h.append(esc(l)).append('\n'));
+    h.append("</pre></body></html>\n");
+    Files.writeString(file, h.toString());
+  }
+
+  private static String accuracyChart(List<Demo.Row> rows) {
+    int w = 640;
+    int ht = 260;
+    int maxRound = rows.stream().mapToInt(Demo.Row::round).max().orElse(0);
+    Map<String, List<Demo.Row>> byArm = new LinkedHashMap<>();
+    Demo.Row base = rows.isEmpty() ? null : rows.get(0);
+    for (Demo.Row r : rows) {
+      if (r.round() > 0) {
+        byArm.computeIfAbsent(r.arm(), k -> new ArrayList<>()).add(r);
+      }
+    }
+    double lo = rows.stream().mapToDouble(r -> r.unknown().getCiLow()).min().orElse(0);
+    double hi = rows.stream().mapToDouble(r -> r.unknown().getCiHigh()).max().orElse(1);
+    lo = Math.max(0, Math.floor(lo * 10) / 10);
+    hi = Math.min(1, Math.ceil(hi * 10) / 10);
+    StringBuilder s = new StringBuilder(String.format("<svg width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"accuracy per round\">", w + 160, ht + 40));
+    for (int i = 0; i <= 5; i++) {
+      double v = lo + (hi - lo) * i / 5;
+      double y = y(v, lo, hi, ht);
+      s.append(String.format("<line x1=\"50\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/><text x=\"45\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%.2f</text>",
+          w, y, y, y + 4, v));
+    }
+    for (int r = 0; r <= maxRound; r++) {
+      s.append(String.format("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">round %d</text>", x(r, maxRound, w), ht + 20, r));
+    }
+    int c = 0;
+    for (var e : byArm.entrySet()) {
+      String colour = COLOURS[c % COLOURS.length];
+      StringBuilder path = new StringBuilder();
+      List<Demo.Row> series = new ArrayList<>();
+      if (base != null) {
+        series.add(base);
+      }
+      series.addAll(e.getValue());
+      for (Demo.Row r : series) {
+        double px = x(r.round(), maxRound, w) + (c - 2) * 4;
+        double py = y(r.unknown().getRate(), lo, hi, ht);
+        path.append(path.isEmpty() ? "M" : "L").append(String.format("%.1f %.1f ", px, py));
+        s.append(String.format("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/><circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>",
+            px, px, y(r.unknown().getCiLow(), lo, hi, ht), y(r.unknown().getCiHigh(), lo, hi, ht), colour, px, py, colour));
+      }
+      s.append(String.format("<path d=\"%s\" fill=\"none\" stroke=\"%s\"/>", path, colour));
+      s.append(String.format("<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"%s\">%s</text>", w + 10, 20 + 18 * c, colour, esc(e.getKey())));
+      c++;
+    }
+    return s.append("</svg>").toString();
+  }
+
+  private static double x(int round, int maxRound, int w) {
+    return 80 + (w - 120) * (maxRound == 0 ? 0.5 : (double) round / maxRound);
+  }
+
+  private static double y(double v, double lo, double hi, int ht) {
+    return 10 + (ht - 10) * (1 - (v - lo) / Math.max(1e-9, hi - lo));
+  }
+
+  private static String fixChart(List<Demo.FixRate> rates) {
+    int bar = 26;
+    StringBuilder s = new StringBuilder(String.format("<svg width=\"620\" height=\"%d\" role=\"img\" aria-label=\"fix rates\">", rates.size() * bar + 10));
+    int i = 0;
+    for (Demo.FixRate f : rates) {
+      Wilson w = Wilson.of(f.fixed(), f.samples());
+      double y = 5 + i * bar;
+      s.append(String.format("<text x=\"170\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\">round %d %s</text>", y + 15, f.round(), esc(f.arm())))
+          .append(String.format("<rect x=\"180\" y=\"%.1f\" width=\"%.1f\" height=\"18\" fill=\"%s\"/>", y, 400 * w.rate(),
+              COLOURS[i % COLOURS.length]))
+          .append(String.format("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>", 180 + 400 * w.low(),
+              180 + 400 * w.high(), y + 9, y + 9))
+          .append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%.2f</text>", 185 + 400 * w.high(), y + 14, w.rate()));
+      i++;
+    }
+    return s.append("</svg>").toString();
+  }
+
+  private static String features(String statsUrl) {
+    try {
+      HttpClient http = HttpClient.newHttpClient();
+      ObjectMapper json = new ObjectMapper();
+      JsonNode top = json.readTree(http.send(HttpRequest.newBuilder(URI.create(statsUrl + "api/datasets/arith/features?limit=5")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      StringBuilder s = new StringBuilder("<table><tr><th>feature</th><th>score</th><th>paired Δ ± SE</th><th>log-odds</th>")
+          .append("<th>in plan</th><th class=t>top activating steps</th></tr>");
+      for (JsonNode f : top) {
+        JsonNode detail = json.readTree(http.send(HttpRequest.newBuilder(URI.create(statsUrl + "api/datasets/arith/features/"
+            + f.get("feature_id").asInt())).build(), HttpResponse.BodyHandlers.ofString()).body());
+        StringBuilder ex = new StringBuilder();
+        int n = 0;
+        for (JsonNode e : detail.path("examples")) {
+          if (n++ == 3) {
+            break;
+          }
+          ex.append(String.format("%.2f %s %s<br>", e.get("activation").asDouble(), e.get("correct").asBoolean() ? "✓" : "✗",
+              esc(e.get("text").asText())));
+        }
+        s.append(String.format("<tr><td>%d</td><td>%.3f</td><td>%.3f ± %.3f</td><td>%.2f</td><td>%s</td><td class=t>%s</td></tr>",
+            f.get("feature_id").asInt(), f.path("score").asDouble(), f.path("paired_mean_diff").asDouble(),
+            f.path("paired_se").asDouble(), f.path("log_odds").asDouble(), f.get("in_plan").asBoolean() ? "yes" : "", ex));
+      }
+      return s.append("</table>").toString();
+    } catch (IOException | RuntimeException e) {
+      return "<p>statistics not available: " + esc(e.toString()) + "</p>";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "<p>interrupted</p>";
+    }
+  }
+
+  static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+}
