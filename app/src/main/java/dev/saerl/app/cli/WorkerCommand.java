@@ -49,6 +49,10 @@ public final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--follow-versions", paramLabel = "METHOD,...", split = ",",
+      description = "Switch between batches to the newest version announced on model-versions with one of these methods (e.g. feature-rl,dpo).")
+  java.util.Set<String> followVersions;
+
   @Mixin
   ConnectionOptions connection;
 
@@ -62,6 +66,9 @@ public final class WorkerCommand implements Callable<Integer> {
          OnnxGenerator generator = new OnnxGenerator(modelPack, threads);
          OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(modelPack, threads)) {
       GeneratorWorker worker = new GeneratorWorker(config.kafkaClient(), new Topics(config.topicPrefix(), registry), generator, sae, settings);
+      if (followVersions != null && !followVersions.isEmpty()) {
+        worker.followVersions(followVersions, threads);
+      }
       System.out.println("worker " + instance + ": model " + modelPack.version() + ", " + samples + " samples/query, T=" + temperature);
       Roles.runUntilShutdown(worker);
     }

@@ -52,11 +52,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * The embedded default, one process: broker and registry, the bundled dataset, then R rounds of
  * generate (all queries, current version), learn (Streams statistics and plan), correct (a budget
- * of incorrect KNOWN samples), finetune (feature-space RL adapter; DPO on the corrections) and
- * evaluate on the UNKNOWN queries, next to the baselines trained from the same parent with the same
- * trainer budget (STaR: SFT on the model's own correct samples; a random-direction adapter of the
- * RL adapter's norm). The best saerl version that beats the current one on held-out KNOWN queries
- * becomes current and is announced on model-versions. Prints a table and writes an HTML report.
+ * of incorrect KNOWN samples), finetune (feature-space RL adapter; DPO on the corrections' pairs
+ * and SFT on their chosen chains) and evaluate on the UNKNOWN queries, next to baselines trained
+ * from the same parent with the same trainer budget (STaR: SFT on the model's own correct samples;
+ * a random-direction adapter of the RL adapter's norm). The best saerl version that beats the
+ * current one on held-out KNOWN queries becomes current and is announced on model-versions.
+ * Prints a table and writes an HTML report.
  */
 public final class Demo {
   public record Settings(Path dataDir, Path repoRoot, Path pack, Path dataset, int queries, int rounds, int samples,
@@ -140,9 +141,10 @@ public final class Demo {
         }
         for (int round = 1; round <= s.rounds(); round++) {
           say("round " + round + " of " + s.rounds() + ": model " + current.version());
-          List<Generation> samples = generate(client, topics, stack, current, queries.size(), round);
+          long roundStart = System.currentTimeMillis();
+          List<Generation> samples = generate(client, topics, stack, current, queries.size(), round, roundStart);
           SteeringPlan plan = awaitPlan(stack, topics, current.version());
-          List<Correction> corrections = plan == null ? List.of() : correct(client, topics, stack, current, round);
+          List<Correction> corrections = plan == null ? List.of() : correct(client, topics, stack, current, round, roundStart);
           recordFixRates(round, corrections);
           RoundResult r = finetune(client, topics, current, plan, samples, corrections, byId, validation, heldOut, unknown,
               evaluator, round, currentHeldOut);
@@ -176,7 +178,7 @@ public final class Demo {
   }
 
   private List<Generation> generate(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int queryCount,
-                                    int round) throws Exception {
+                                    int round, long roundStart) throws Exception {
     long expected = (long) queryCount * s.samples();
     try (OnnxGenerator g = new OnnxGenerator(pack, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, s.threads())) {
       String id = "demo-worker-r" + round;
@@ -194,10 +196,10 @@ public final class Demo {
       worker.close();
       t.join(120_000);
     }
-    List<Generation> mine = TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS)).stream()
+    List<Generation> mine = TopicDump.since(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), roundStart).stream()
         .filter(x -> x.getModelVersion().equals(pack.version())).toList();
-    long correct = mine.stream().filter(x -> x.getSplit() == dev.saerl.schemas.avro.Split.KNOWN).count();
-    say("round " + round + ": " + mine.size() + " samples of " + pack.version() + " (" + correct + " of KNOWN queries)");
+    long known = mine.stream().filter(x -> x.getSplit() == dev.saerl.schemas.avro.Split.KNOWN).count();
+    say("round " + round + ": " + mine.size() + " samples of " + pack.version() + " (" + known + " of KNOWN queries)");
     return mine;
   }
 
@@ -221,14 +223,14 @@ public final class Demo {
     return null;
   }
 
-  private List<Correction> correct(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int round)
-      throws Exception {
+  private List<Correction> correct(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int round,
+                                   long roundStart) throws Exception {
     try (OnnxGenerator g = new OnnxGenerator(pack, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, s.threads())) {
       Corrector corrector = new Corrector(g, sae, new Corrector.Settings(new CriticalSearch.Budget(4, 2, 6), 0.7f, 1f, 160,
           s.strengths(), 0, 1.0, false, round, 32));
       String id = "demo-corrector-r" + round;
       CorrectorWorker worker = new CorrectorWorker(client, topics, corrector, new GroupAverages(8),
-          new CorrectorWorker.Settings(id, id, 4)).limit(pack.version(), s.correctionsPerRound());
+          new CorrectorWorker.Settings(id, id, 4)).limit(pack.version(), s.correctionsPerRound(), roundStart);
       Thread t = new Thread(worker, "demo-corrector");
       t.start();
       ProgressBar bar = new ProgressBar("round " + round + ": correcting", s.correctionsPerRound());
@@ -250,7 +252,7 @@ public final class Demo {
       worker.close();
       t.join(120_000);
     }
-    List<Correction> mine = TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS)).stream()
+    List<Correction> mine = TopicDump.since(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS), roundStart).stream()
         .filter(c -> c.getModelVersion().equals(pack.version())).toList();
     say("round " + round + ": " + mine.size() + " correction attempts, " + mine.stream().filter(Correction::getFixed).count() + " fixed");
     return mine;
@@ -334,6 +336,21 @@ public final class Demo {
     } else {
       say("round " + round + ": no fixed corrections, so no DPO pairs");
     }
+    // (c) weights: SFT on the fixed corrections' chosen chains
+    int sftRows = Shards.sftOnCorrections(shards.resolve(base + "-sft.jsonl"), corrections, byId);
+    if (sftRows > 0) {
+      ModelPack sft = train(current, shards.resolve(base + "-sft.jsonl"), "sft", packs.resolve(base + "-sft"), base + "-sft", sftRows);
+      double held;
+      try (OnnxGenerator g = new OnnxGenerator(sft, s.threads())) {
+        held = accuracy(evaluator, g, heldOut, null, "sft: held-out KNOWN");
+      }
+      boolean accepted = held > bestHeldOut;
+      if (accepted) {
+        best = sft;
+        bestHeldOut = held;
+      }
+      evaluate(client, topics, sft, "sft", round, held, accepted, evaluator, unknown, plan, sftRows);
+    }
     // baseline: STaR, SFT on the model's own correct KNOWN samples, same trainer budget
     List<Generation> ownCorrect = samples.stream().filter(g -> {
       Query q = byId.get(g.getQueryId());
@@ -350,9 +367,9 @@ public final class Demo {
       evaluate(client, topics, star, "star", round, held, false, evaluator, unknown, null, starRows);
     }
     if (best != null) {
-      ModelVersion announced = ModelVersions.of(best, best.adapter() != null && best.version().endsWith("feature-rl")
-          ? VersionKind.ADAPTER : VersionKind.WEIGHTS, best.version().endsWith("dpo") ? "dpo" : "feature-rl",
-          plan == null ? null : plan.getPlanVersion(), pairs.size());
+      String method = best.version().substring(base.length() + 1);
+      ModelVersion announced = ModelVersions.of(best, method.equals("feature-rl") ? VersionKind.ADAPTER : VersionKind.WEIGHTS,
+          method, plan == null ? null : plan.getPlanVersion(), pairs.size());
       publish(client, topics, announced);
       say(String.format("round %d: %s becomes current (held-out KNOWN %.3f > %.3f)", round, best.version(), bestHeldOut,
           currentHeldOut));

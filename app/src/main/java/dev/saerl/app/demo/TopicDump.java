@@ -17,6 +17,11 @@ final class TopicDump {
   private TopicDump() {}
 
   static <V> List<V> all(String bootstrap, Topic<String, V> topic) {
+    return since(bootstrap, topic, 0);
+  }
+
+  /** The records written at or after {@code sinceMs} (record timestamps). */
+  static <V> List<V> since(String bootstrap, Topic<String, V> topic, long sinceMs) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -29,7 +34,7 @@ final class TopicDump {
       long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
         for (var r : c.poll(Duration.ofMillis(200))) {
-          if (r.value() != null) {
+          if (r.value() != null && r.timestamp() >= sinceMs) {
             try {
               out.add(topic.valueSerde().deserializer().deserialize(r.topic(), r.value()));
             } catch (SerializationException e) {

@@ -48,7 +48,7 @@ public final class EmbeddedRegistry implements AutoCloseable {
 
   public static EmbeddedRegistry start(Path dataDir, Duration readyTimeout) {
     long t0 = System.nanoTime();
-    Path dir = dataDir.resolve("registry");
+    Path dir = dataDir.toAbsolutePath().resolve("registry"); // the child runs elsewhere: no relative paths
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {

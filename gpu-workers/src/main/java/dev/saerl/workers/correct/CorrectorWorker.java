@@ -63,6 +63,7 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
   private long fixed;
   private String onlyModelVersion;
   private long maxSamples = Long.MAX_VALUE;
+  private long notBeforeMs;
 
   public CorrectorWorker(Properties client, Topics topics, Corrector corrector, GroupAverages averages, Settings settings) {
     this.corrector = corrector;
@@ -77,10 +78,14 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     this.plans = new TopicTable<>(client, topics.get(TopicSpecs.STEERING_PLANS), CorrectorWorker::planKey);
   }
 
-  /** Corrects only samples of {@code modelVersion} and stops after {@code samples} corrected samples (a loop round). */
-  public CorrectorWorker limit(String modelVersion, long samples) {
+  /**
+   * A loop round: corrects only samples of {@code modelVersion} written at or after {@code notBeforeMs},
+   * and stops after {@code samples} corrected samples.
+   */
+  public CorrectorWorker limit(String modelVersion, long samples, long notBeforeMs) {
     this.onlyModelVersion = modelVersion;
     this.maxSamples = samples;
+    this.notBeforeMs = notBeforeMs;
     return this;
   }
 
@@ -166,7 +171,7 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
           "partition " + r.partition() + " offset " + r.offset(), "corrector", "not_avro", e.getMessage(), r.value())));
       return true;
     }
-    if (g.getSplit() != Split.KNOWN || corrected >= maxSamples
+    if (g.getSplit() != Split.KNOWN || corrected >= maxSamples || r.timestamp() < notBeforeMs
         || onlyModelVersion != null && !onlyModelVersion.equals(g.getModelVersion())) {
       return true;
     }

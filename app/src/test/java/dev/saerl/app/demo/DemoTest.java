@@ -1,0 +1,42 @@
+package dev.saerl.app.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.saerl.finetune.TrainerCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The one-command loop at a reduced size: every stage runs for real (broker, registry, Streams, ONNX, PyTorch trainer). */
+@Tag("integration")
+class DemoTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void aReducedDemoRunsEveryStageAndWritesTheTableAndReport() throws Exception {
+    Path root = Path.of(System.getProperty("saerl.repo.root", ".."));
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    Demo demo = new Demo(new Demo.Settings(dir.resolve("demo"), root, root.resolve("models/arith"),
+        root.resolve("datasets/arith.jsonl"), 90, 1, 2, 4, 3, 2, 12, List.of(0.1f), 1, TrainerCommand.foundry(root, 2)),
+        new PrintStream(console, true, StandardCharsets.UTF_8));
+    Path report = demo.run();
+    String out = console.toString(StandardCharsets.UTF_8);
+    List<String> arms = demo.rows().stream().map(Demo.Row::arm).toList();
+    assertEquals("base", arms.get(0));
+    assertTrue(arms.containsAll(List.of("feature-rl", "random-direction", "star")), "arms " + arms + "\n" + out);
+    assertTrue(out.contains("UNKNOWN accuracy [95% CI]"), out);
+    demo.rows().forEach(r -> assertEquals(demo.rows().get(0).unknown().getTrials(), r.unknown().getTrials(),
+        "every version scored on the same UNKNOWN queries"));
+    String html = Files.readString(report);
+    assertTrue(html.contains("<svg") && html.contains("feature-rl") && html.contains("Top features"), "report has plots and features");
+    assertTrue(Files.exists(dir.resolve("demo/packs/arith-r1-feature-rl/manifest.json")), "adapter version is a pack");
+  }
+}
