@@ -367,6 +367,12 @@ public final class Demo {
       evaluate(client, topics, star, "star", round, held, false, evaluator, unknown, null, starRows);
     }
     if (best != null) {
+      for (int i = 0; i < rows.size(); i++) {
+        Row r = rows.get(i);
+        if (r.version().equals(best.version())) {
+          rows.set(i, new Row(r.round(), r.arm(), r.version(), r.heldOutKnown(), r.unknown(), true, r.note()));
+        }
+      }
       String method = best.version().substring(base.length() + 1);
       ModelVersion announced = ModelVersions.of(best, method.equals("feature-rl") ? VersionKind.ADAPTER : VersionKind.WEIGHTS,
           method, plan == null ? null : plan.getPlanVersion(), pairs.size());
@@ -405,9 +411,9 @@ public final class Demo {
     publish(client, topics, e);
     publish(client, topics, ModelVersions.of(pack, pack.adapter() != null ? VersionKind.ADAPTER : VersionKind.WEIGHTS,
         arm + "-candidate", plan == null ? null : plan.getPlanVersion(), used));
-    rows.add(new Row(round, arm, pack.version(), heldOut, e, accepted, ""));
+    rows.add(new Row(round, arm, pack.version(), heldOut, e, false, ""));
     say(String.format("round %d %s: UNKNOWN %.3f [%.3f, %.3f], held-out KNOWN %.3f%s", round, arm, e.getRate(), e.getCiLow(),
-        e.getCiHigh(), heldOut, accepted ? " (accepted)" : ""));
+        e.getCiHigh(), heldOut, accepted ? " (best so far)" : ""));
   }
 
   private static float[] add(float[] a, float[] b) {
