@@ -197,7 +197,7 @@ public final class Demo {
       t.join(120_000);
     }
     List<Generation> mine = TopicDump.since(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), roundStart).stream()
-        .filter(x -> x.getModelVersion().equals(pack.version())).toList();
+        .filter(x -> x.getModelVersion().equals(pack.version())).sorted(Comparator.comparing(Generation::getSampleId)).toList();
     long known = mine.stream().filter(x -> x.getSplit() == dev.saerl.schemas.avro.Split.KNOWN).count();
     say("round " + round + ": " + mine.size() + " samples of " + pack.version() + " (" + known + " of KNOWN queries)");
     return mine;
@@ -252,8 +252,9 @@ public final class Demo {
       worker.close();
       t.join(120_000);
     }
+    // sorted by id: partitions are read in no fixed order, and the RL objective's pairs must not depend on it
     List<Correction> mine = TopicDump.since(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS), roundStart).stream()
-        .filter(c -> c.getModelVersion().equals(pack.version())).toList();
+        .filter(c -> c.getModelVersion().equals(pack.version())).sorted(Comparator.comparing(Correction::getCorrectionId)).toList();
     say("round " + round + ": " + mine.size() + " correction attempts, " + mine.stream().filter(Correction::getFixed).count() + " fixed");
     return mine;
   }
