@@ -122,22 +122,22 @@ public final class Demo {
           .sorted(Comparator.comparing(Query::getQueryId)).toList();
       int v = Math.min(s.validationQueries(), known.size() / 2);
       List<Query> validation = known.subList(0, v);
-      List<Query> heldOut = known.subList(v, Math.min(known.size(), 2 * v));
+      List<Query> heldOut = known.subList(v, Math.min(known.size(), 5 * v)); // 4x the validation batch
 
       try (StreamsService streams = StreamsService.start(topics, client, prefix + "streams", s.dataDir().resolve("streams-state"),
           new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS.withPublishInterval(Duration.ofSeconds(1)), false)) {
         say("statistics page at " + streams.url());
         ModelPack current = ModelPack.load(s.pack());
         Evaluator evaluator = new Evaluator(160, 32);
-        double currentHeldOut;
+        boolean[] currentHeldOut;
         try (OnnxGenerator g = new OnnxGenerator(current, s.threads())) {
-          currentHeldOut = accuracy(evaluator, g, heldOut, null, "base: held-out KNOWN");
+          currentHeldOut = heldOutResults(evaluator, g, heldOut, null, "base: held-out KNOWN");
           Evaluation e = Evaluator.accuracy("arith", current.version(), null, "base", 0,
               evaluator.correct(g, unknown, null, progress("base: UNKNOWN", unknown.size())));
           publish(client, topics, e);
-          rows.add(new Row(0, "base", current.version(), currentHeldOut, e, true, ""));
+          rows.add(new Row(0, "base", current.version(), rate(currentHeldOut), e, true, ""));
           say(String.format("base %s: UNKNOWN %.3f [%.3f, %.3f], held-out KNOWN %.3f", current.version(), e.getRate(),
-              e.getCiLow(), e.getCiHigh(), currentHeldOut));
+              e.getCiLow(), e.getCiHigh(), rate(currentHeldOut)));
         }
         for (int round = 1; round <= s.rounds(); round++) {
           say("round " + round + " of " + s.rounds() + ": model " + current.version());
@@ -172,9 +172,27 @@ public final class Demo {
     };
   }
 
-  private double accuracy(Evaluator evaluator, OnnxGenerator g, List<Query> qs, float[] extra, String label) {
-    boolean[] ok = evaluator.correct(g, qs, extra, progress(label, qs.size()));
+  private boolean[] heldOutResults(Evaluator evaluator, OnnxGenerator g, List<Query> qs, float[] extra, String label) {
+    return evaluator.correct(g, qs, extra, progress(label, qs.size()));
+  }
+
+  private static double rate(boolean[] ok) {
     return (double) Evaluator.count(ok) / Math.max(1, ok.length);
+  }
+
+  /**
+   * Whether {@code candidate} beats {@code current} on the same held-out queries: a paired sign
+   * test, queries only the candidate gets right minus those only the current one gets right at
+   * least 2 sqrt(discordant), about one-sided 2.5%.
+   */
+  static boolean beats(boolean[] candidate, boolean[] current) {
+    int wins = 0;
+    int losses = 0;
+    for (int i = 0; i < candidate.length; i++) {
+      wins += candidate[i] && !current[i] ? 1 : 0;
+      losses += !candidate[i] && current[i] ? 1 : 0;
+    }
+    return wins - losses >= Math.max(1, 2 * Math.sqrt(wins + losses));
   }
 
   private List<Generation> generate(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int queryCount,
@@ -272,18 +290,18 @@ public final class Demo {
         fixed.getOrDefault(arm, java.util.Set.of()).size(), samples.size())));
   }
 
-  private record RoundResult(ModelPack next, double heldOut) {}
+  private record RoundResult(ModelPack next, boolean[] heldOut) {}
 
   private RoundResult finetune(Properties client, Topics topics, ModelPack current, SteeringPlan plan, List<Generation> samples,
                                List<Correction> corrections, Map<String, Query> byId, List<Query> validation,
-                               List<Query> heldOut, List<Query> unknown, Evaluator evaluator, int round, double currentHeldOut)
+                               List<Query> heldOut, List<Query> unknown, Evaluator evaluator, int round, boolean[] currentHeldOut)
       throws Exception {
     Path packs = s.dataDir().resolve("packs");
     String base = "arith-r" + round;
     List<Correction> pairs = corrections.stream().filter(Correction::getFixed)
         .filter(c -> c.getArm() == Arm.PLAN || c.getArm() == Arm.UNSTEERED).limit(64).toList();
     ModelPack best = null;
-    double bestHeldOut = currentHeldOut;
+    boolean[] bestHeldOut = currentHeldOut;
     float[] rlVector = null;
     // (a) feature-space RL on the plan's features
     if (plan != null) {
@@ -304,8 +322,8 @@ public final class Demo {
         }
         ModelPack rlPack = current.withAdapter(packs.resolve(base + "-feature-rl"), base + "-feature-rl",
             new Adapter("feature-rl", plan.getFeatureIds(), cs, total));
-        double held = accuracy(evaluator, g, heldOut, rlVector, "feature-rl: held-out KNOWN");
-        boolean accepted = held > bestHeldOut;
+        boolean[] held = heldOutResults(evaluator, g, heldOut, rlVector, "feature-rl: held-out KNOWN");
+        boolean accepted = beats(held, currentHeldOut) && rate(held) > rate(bestHeldOut);
         if (accepted) {
           best = rlPack;
           bestHeldOut = held;
@@ -315,7 +333,7 @@ public final class Demo {
         float[] random = SteeringVectors.randomLike(rlVector.length == 0 ? new float[1] : rlVector, 1000 + round);
         ModelPack randomPack = current.withAdapter(packs.resolve(base + "-random-direction"), base + "-random-direction",
             new Adapter("random-direction", List.of(), List.of(), add(parent, random)));
-        double heldRandom = accuracy(evaluator, g, heldOut, random, "random-direction: held-out KNOWN");
+        boolean[] heldRandom = heldOutResults(evaluator, g, heldOut, random, "random-direction: held-out KNOWN");
         evaluate(client, topics, randomPack, "random-direction", round, heldRandom, false, evaluator, unknown, plan, 0);
       }
     }
@@ -324,11 +342,11 @@ public final class Demo {
     int dpoRows = Shards.dpo(shards.resolve(base + "-dpo.jsonl"), corrections, byId);
     if (dpoRows > 0) {
       ModelPack dpo = train(current, shards.resolve(base + "-dpo.jsonl"), "dpo", packs.resolve(base + "-dpo"), base + "-dpo", dpoRows);
-      double held;
+      boolean[] held;
       try (OnnxGenerator g = new OnnxGenerator(dpo, s.threads())) {
-        held = accuracy(evaluator, g, heldOut, null, "dpo: held-out KNOWN");
+        held = heldOutResults(evaluator, g, heldOut, null, "dpo: held-out KNOWN");
       }
-      boolean accepted = held > bestHeldOut;
+      boolean accepted = beats(held, currentHeldOut) && rate(held) > rate(bestHeldOut);
       if (accepted) {
         best = dpo;
         bestHeldOut = held;
@@ -341,11 +359,11 @@ public final class Demo {
     int sftRows = Shards.sftOnCorrections(shards.resolve(base + "-sft.jsonl"), corrections, byId);
     if (sftRows > 0) {
       ModelPack sft = train(current, shards.resolve(base + "-sft.jsonl"), "sft", packs.resolve(base + "-sft"), base + "-sft", sftRows);
-      double held;
+      boolean[] held;
       try (OnnxGenerator g = new OnnxGenerator(sft, s.threads())) {
-        held = accuracy(evaluator, g, heldOut, null, "sft: held-out KNOWN");
+        held = heldOutResults(evaluator, g, heldOut, null, "sft: held-out KNOWN");
       }
-      boolean accepted = held > bestHeldOut;
+      boolean accepted = beats(held, currentHeldOut) && rate(held) > rate(bestHeldOut);
       if (accepted) {
         best = sft;
         bestHeldOut = held;
@@ -361,9 +379,9 @@ public final class Demo {
     int starRows = Shards.starOnOwnCorrect(shards.resolve(base + "-star.jsonl"), ownCorrect, byId);
     if (starRows > 0) {
       ModelPack star = train(current, shards.resolve(base + "-star.jsonl"), "sft", packs.resolve(base + "-star"), base + "-star", starRows);
-      double held;
+      boolean[] held;
       try (OnnxGenerator g = new OnnxGenerator(star, s.threads())) {
-        held = accuracy(evaluator, g, heldOut, null, "star: held-out KNOWN");
+        held = heldOutResults(evaluator, g, heldOut, null, "star: held-out KNOWN");
       }
       evaluate(client, topics, star, "star", round, held, false, evaluator, unknown, null, starRows);
     }
@@ -378,11 +396,11 @@ public final class Demo {
       ModelVersion announced = ModelVersions.of(best, method.equals("feature-rl") ? VersionKind.ADAPTER : VersionKind.WEIGHTS,
           method, plan == null ? null : plan.getPlanVersion(), pairs.size());
       publish(client, topics, announced);
-      say(String.format("round %d: %s becomes current (held-out KNOWN %.3f > %.3f)", round, best.version(), bestHeldOut,
-          currentHeldOut));
+      say(String.format("round %d: %s becomes current (held-out KNOWN %.3f vs %.3f, paired sign test passed)", round,
+          best.version(), rate(bestHeldOut), rate(currentHeldOut)));
     } else {
-      say(String.format("round %d: no version beat %s on held-out KNOWN (%.3f); it stays current", round, current.version(),
-          currentHeldOut));
+      say(String.format("round %d: no version beat %s on held-out KNOWN (%.3f) by the paired sign test; it stays current",
+          round, current.version(), rate(currentHeldOut)));
     }
     return new RoundResult(best, bestHeldOut);
   }
@@ -402,7 +420,7 @@ public final class Demo {
     return pack;
   }
 
-  private void evaluate(Properties client, Topics topics, ModelPack pack, String arm, int round, double heldOut, boolean accepted,
+  private void evaluate(Properties client, Topics topics, ModelPack pack, String arm, int round, boolean[] heldOutOk, boolean accepted,
                         Evaluator evaluator, List<Query> unknown, SteeringPlan plan, long used) throws Exception {
     Evaluation e;
     try (OnnxGenerator g = new OnnxGenerator(pack, s.threads())) {
@@ -412,6 +430,7 @@ public final class Demo {
     publish(client, topics, e);
     publish(client, topics, ModelVersions.of(pack, pack.adapter() != null ? VersionKind.ADAPTER : VersionKind.WEIGHTS,
         arm + "-candidate", plan == null ? null : plan.getPlanVersion(), used));
+    double heldOut = rate(heldOutOk);
     rows.add(new Row(round, arm, pack.version(), heldOut, e, false, ""));
     say(String.format("round %d %s: UNKNOWN %.3f [%.3f, %.3f], held-out KNOWN %.3f%s", round, arm, e.getRate(), e.getCiLow(),
         e.getCiHigh(), heldOut, accepted ? " (best so far)" : ""));

@@ -39,4 +39,19 @@ class DemoTest {
     assertTrue(html.contains("<svg") && html.contains("feature-rl") && html.contains("Top features"), "report has plots and features");
     assertTrue(Files.exists(dir.resolve("demo/packs/arith-r1-feature-rl/manifest.json")), "adapter version is a pack");
   }
+
+  @Test
+  void acceptanceIsAPairedSignTest() {
+    boolean[] current = new boolean[100];
+    boolean[] candidate = new boolean[100];
+    for (int i = 0; i < 10; i++) {
+      candidate[i] = true; // 10 wins, 0 losses: 10 >= 2 sqrt(10) = 6.3
+    }
+    assertTrue(Demo.beats(candidate, current));
+    for (int i = 10; i < 16; i++) {
+      current[i] = true; // 10 wins, 6 losses: 4 < 2 sqrt(16) = 8
+    }
+    assertTrue(!Demo.beats(candidate, current));
+    assertTrue(!Demo.beats(current, current), "a tie never replaces the current version");
+  }
 }
