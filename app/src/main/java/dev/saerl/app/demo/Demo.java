@@ -34,7 +34,6 @@ import dev.saerl.workers.pack.Adapter;
 import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.pack.ModelVersions;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -292,6 +291,15 @@ public final class Demo {
 
   private record RoundResult(ModelPack next, boolean[] heldOut) {}
 
+  /** A version that passed the held-out test, with its held-out results. */
+  private record Candidate(ModelPack pack, boolean[] heldOut) {}
+
+  /** Trains one weight arm from its shard, judges it on held-out KNOWN, evaluates it; the candidate if it passed. */
+  @FunctionalInterface
+  private interface WeightArm {
+    Candidate run(String arm, String mode, int rows, boolean eligible) throws Exception;
+  }
+
   private RoundResult finetune(Properties client, Topics topics, ModelPack current, SteeringPlan plan, List<Generation> samples,
                                List<Correction> corrections, Map<String, Query> byId, List<Query> validation,
                                List<Query> heldOut, List<Query> unknown, Evaluator evaluator, int round, boolean[] currentHeldOut)
@@ -323,7 +331,7 @@ public final class Demo {
         ModelPack rlPack = current.withAdapter(packs.resolve(base + "-feature-rl"), base + "-feature-rl",
             new Adapter("feature-rl", plan.getFeatureIds(), cs, total));
         boolean[] held = heldOutResults(evaluator, g, heldOut, rlVector, "feature-rl: held-out KNOWN");
-        boolean accepted = beats(held, currentHeldOut) && rate(held) > rate(bestHeldOut);
+        boolean accepted = beats(held, currentHeldOut);
         if (accepted) {
           best = rlPack;
           bestHeldOut = held;
@@ -337,54 +345,39 @@ public final class Demo {
         evaluate(client, topics, randomPack, "random-direction", round, heldRandom, false, evaluator, unknown, plan, 0);
       }
     }
-    // (b) weights: DPO on the corrections
+    // (b) weights: DPO on the corrections' pairs, SFT on their chosen chains; STaR baseline on own correct samples
     Path shards = s.dataDir().resolve("shards");
-    int dpoRows = Shards.dpo(shards.resolve(base + "-dpo.jsonl"), corrections, byId);
-    if (dpoRows > 0) {
-      ModelPack dpo = train(current, shards.resolve(base + "-dpo.jsonl"), "dpo", packs.resolve(base + "-dpo"), base + "-dpo", dpoRows);
+    WeightArm judge = (arm, mode, rows, eligible) -> {
+      if (rows == 0) {
+        say("round " + round + ": no rows for " + arm);
+        return null;
+      }
+      ModelPack pack = train(current, shards.resolve(base + "-" + arm + ".jsonl"), mode, packs.resolve(base + "-" + arm),
+          base + "-" + arm, rows);
       boolean[] held;
-      try (OnnxGenerator g = new OnnxGenerator(dpo, s.threads())) {
-        held = heldOutResults(evaluator, g, heldOut, null, "dpo: held-out KNOWN");
+      try (OnnxGenerator g = new OnnxGenerator(pack, s.threads())) {
+        held = heldOutResults(evaluator, g, heldOut, null, arm + ": held-out KNOWN");
       }
-      boolean accepted = beats(held, currentHeldOut) && rate(held) > rate(bestHeldOut);
-      if (accepted) {
-        best = dpo;
-        bestHeldOut = held;
-      }
-      evaluate(client, topics, dpo, "dpo", round, held, accepted, evaluator, unknown, plan, dpoRows);
-    } else {
-      say("round " + round + ": no fixed corrections, so no DPO pairs");
+      boolean accepted = eligible && beats(held, currentHeldOut);
+      evaluate(client, topics, pack, arm, round, held, accepted, evaluator, unknown, eligible ? plan : null, rows);
+      return accepted ? new Candidate(pack, held) : null;
+    };
+    List<Candidate> accepted = new ArrayList<>();
+    if (best != null) {
+      accepted.add(new Candidate(best, bestHeldOut));
     }
-    // (c) weights: SFT on the fixed corrections' chosen chains
-    int sftRows = Shards.sftOnCorrections(shards.resolve(base + "-sft.jsonl"), corrections, byId);
-    if (sftRows > 0) {
-      ModelPack sft = train(current, shards.resolve(base + "-sft.jsonl"), "sft", packs.resolve(base + "-sft"), base + "-sft", sftRows);
-      boolean[] held;
-      try (OnnxGenerator g = new OnnxGenerator(sft, s.threads())) {
-        held = heldOutResults(evaluator, g, heldOut, null, "sft: held-out KNOWN");
-      }
-      boolean accepted = beats(held, currentHeldOut) && rate(held) > rate(bestHeldOut);
-      if (accepted) {
-        best = sft;
-        bestHeldOut = held;
-      }
-      evaluate(client, topics, sft, "sft", round, held, accepted, evaluator, unknown, plan, sftRows);
-    }
-    // baseline: STaR, SFT on the model's own correct KNOWN samples, same trainer budget
+    accepted.add(judge.run("dpo", "dpo", Shards.dpo(shards.resolve(base + "-dpo.jsonl"), corrections, byId), true));
+    accepted.add(judge.run("sft", "sft", Shards.sftOnCorrections(shards.resolve(base + "-sft.jsonl"), corrections, byId), true));
     List<Generation> ownCorrect = samples.stream().filter(g -> {
       Query q = byId.get(g.getQueryId());
       return q != null && q.getSplit() == dev.saerl.schemas.avro.Split.KNOWN
           && Verifier.verify(q.getReferenceAnswer(), g.getCompletion()).correct();
     }).toList();
-    int starRows = Shards.starOnOwnCorrect(shards.resolve(base + "-star.jsonl"), ownCorrect, byId);
-    if (starRows > 0) {
-      ModelPack star = train(current, shards.resolve(base + "-star.jsonl"), "sft", packs.resolve(base + "-star"), base + "-star", starRows);
-      boolean[] held;
-      try (OnnxGenerator g = new OnnxGenerator(star, s.threads())) {
-        held = heldOutResults(evaluator, g, heldOut, null, "star: held-out KNOWN");
-      }
-      evaluate(client, topics, star, "star", round, held, false, evaluator, unknown, null, starRows);
-    }
+    judge.run("star", "sft", Shards.starOnOwnCorrect(shards.resolve(base + "-star.jsonl"), ownCorrect, byId), false);
+    Candidate winner = accepted.stream().filter(java.util.Objects::nonNull)
+        .max(Comparator.comparingDouble(c -> rate(c.heldOut()))).orElse(null);
+    best = winner == null ? null : winner.pack();
+    bestHeldOut = winner == null ? currentHeldOut : winner.heldOut();
     if (best != null) {
       for (int i = 0; i < rows.size(); i++) {
         Row r = rows.get(i);
