@@ -68,6 +68,8 @@ public final class RowParser {
       if (reference == null || reference.isBlank()) {
         return reject("unparseable_answer:\\boxed{} is empty");
       }
+    } else if (answerField != null && answerField.contains("\\boxed")) {
+      return reject("unparseable_answer:field 'answer' has \\boxed{ without its closing brace");
     } else if (answerField != null) {
       format = SourceFormat.GENERIC;
       reference = answerField.trim();
