@@ -39,6 +39,13 @@ public final class StreamsService implements AutoCloseable {
   public static StreamsService start(Topics topics, Properties client, String applicationId, Path stateDir,
                                      InetSocketAddress httpAddress, StatsConfig stats, boolean wipeLocalState)
       throws IOException {
+    return start(topics, client, applicationId, stateDir, httpAddress, stats, wipeLocalState, null);
+  }
+
+  /** As above, with the HTTP API requiring {@code httpToken} when it is not blank. */
+  public static StreamsService start(Topics topics, Properties client, String applicationId, Path stateDir,
+                                     InetSocketAddress httpAddress, StatsConfig stats, boolean wipeLocalState, String httpToken)
+      throws IOException {
     AtomicReference<KafkaStreams> ref = new AtomicReference<>();
     StatsReader reader = new StatsReader(new StatsReader.StoreLookup() {
       @Override
@@ -46,7 +53,7 @@ public final class StreamsService implements AutoCloseable {
         return ref.get().store(StoreQueryParameters.fromNameAndType(name, QueryableStoreTypes.<String, V>keyValueStore()));
       }
     }, stats);
-    StatsHttpServer http = StatsHttpServer.start(httpAddress, reader, self -> Routing.of(ref::get, self));
+    StatsHttpServer http = StatsHttpServer.start(httpAddress, reader, self -> Routing.of(ref::get, self), httpToken);
     try {
       Properties props = SaerlTopology.streamsConfig(client, applicationId, stateDir.toString());
       props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, httpAddress.getHostString() + ":" + http.port());

@@ -31,9 +31,26 @@ public final class StreamsCommand implements Callable<Integer> {
       description = "HTTP port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int httpPort;
 
+  @Option(names = "--http-token-file", paramLabel = "FILE",
+      description = "Require this token (the file's first line) on every API request: header 'Authorization: Bearer <token>', "
+          + "or open the page as /?token=<token>. Also read from the SAERL_HTTP_TOKEN environment variable. Never logged.")
+  Path httpTokenFile;
+
   @Option(names = "--reset-local-state",
       description = "Delete this instance's local stores first; they are rebuilt from their changelog topics.")
   boolean resetLocalState;
+
+  private String token() throws java.io.IOException {
+    if (httpTokenFile != null) {
+      String t = java.nio.file.Files.readAllLines(httpTokenFile).stream().findFirst().orElse("").trim();
+      if (t.isEmpty()) {
+        throw new IllegalArgumentException("--http-token-file " + httpTokenFile + " has no token on its first line");
+      }
+      return t;
+    }
+    String env = System.getenv("SAERL_HTTP_TOKEN");
+    return env == null || env.isBlank() ? null : env.trim();
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -42,13 +59,14 @@ public final class StreamsCommand implements Callable<Integer> {
       Topics topics = new Topics(config.topicPrefix(), registry);
       Path state = config.dataDir().resolve("streams-state");
       StreamsService service = StreamsService.start(topics, config.kafkaClient(), config.topicPrefix() + "streams", state,
-          new InetSocketAddress(httpHost, httpPort), StatsConfig.DEFAULTS, resetLocalState);
+          new InetSocketAddress(httpHost, httpPort), StatsConfig.DEFAULTS, resetLocalState, token());
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         service.close();
         stopped.countDown();
       }));
-      System.out.println("streams app running (state in " + state + "); statistics at " + service.url());
+      System.out.println("streams app running (state in " + state + "); statistics at " + service.url()
+          + (token() == null ? "" : " (token required)"));
       stopped.await();
     }
     return 0;

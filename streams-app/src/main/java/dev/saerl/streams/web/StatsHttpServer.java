@@ -55,19 +55,28 @@ public final class StatsHttpServer implements AutoCloseable {
   private final StatsReader reader;
   private final Routing routing;
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  /** When set, every /api/ request needs it (header {@code Authorization: Bearer <token>} or {@code ?token=}). */
+  private final String token;
 
-  private StatsHttpServer(HttpServer server, StatsReader reader, Routing routing) {
+  private StatsHttpServer(HttpServer server, StatsReader reader, Routing routing, String token) {
     this.server = server;
     this.reader = reader;
     this.routing = routing;
+    this.token = token == null || token.isBlank() ? null : token;
   }
 
-  /** Binds {@code address} (port 0: any free port) and serves until closed. */
+  /** Binds {@code address} (port 0: any free port) and serves until closed, without a token. */
   public static StatsHttpServer start(InetSocketAddress address, StatsReader reader, java.util.function.Function<HostInfo, Routing> routing)
       throws IOException {
+    return start(address, reader, routing, null);
+  }
+
+  /** As above; with a non-blank {@code token}, API requests without it are refused with 401. */
+  public static StatsHttpServer start(InetSocketAddress address, StatsReader reader, java.util.function.Function<HostInfo, Routing> routing,
+                                      String token) throws IOException {
     HttpServer server = HttpServer.create(address, 64);
     HostInfo self = new HostInfo(address.getHostString(), server.getAddress().getPort());
-    StatsHttpServer s = new StatsHttpServer(server, reader, routing.apply(self));
+    StatsHttpServer s = new StatsHttpServer(server, reader, routing.apply(self), token);
     server.createContext("/", s::handle);
     server.setExecutor(Executors.newFixedThreadPool(4, r -> {
       Thread t = new Thread(r, "stats-http");
@@ -113,6 +122,10 @@ public final class StatsHttpServer implements AutoCloseable {
         sendPage(ex);
         return;
       }
+      if (token != null && !authorized(ex)) {
+        send(ex, Reply.error(401, "this API needs its token: header 'Authorization: Bearer <token>' or ?token=<token>"));
+        return;
+      }
       Reply reply;
       try {
         reply = route(path, ex.getRequestURI().getRawQuery());
@@ -124,6 +137,24 @@ public final class StatsHttpServer implements AutoCloseable {
       }
       send(ex, reply);
     }
+  }
+
+  private boolean authorized(HttpExchange ex) {
+    String header = ex.getRequestHeaders().getFirst("Authorization");
+    if (header != null && java.security.MessageDigest.isEqual(("Bearer " + token).getBytes(StandardCharsets.UTF_8),
+        header.getBytes(StandardCharsets.UTF_8))) {
+      return true;
+    }
+    String query = ex.getRequestURI().getRawQuery();
+    if (query != null) {
+      for (String kv : query.split("&")) {
+        if (kv.startsWith("token=") && java.security.MessageDigest.isEqual(token.getBytes(StandardCharsets.UTF_8),
+            URLDecoder.decode(kv.substring(6), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8))) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private Reply route(String path, String query) {
@@ -243,8 +274,11 @@ public final class StatsHttpServer implements AutoCloseable {
     String q = query == null || query.isEmpty() ? LOCAL : query + "&" + LOCAL;
     URI uri = URI.create("http://" + host.host() + ":" + host.port() + path + "?" + q);
     try {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET();
+      if (token != null) {
+        request.header("Authorization", "Bearer " + token);
+      }
+      HttpResponse<String> r = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
       return new Reply(r.statusCode(), JSON.readTree(r.body()));
     } catch (IOException e) {
       return Reply.error(502, "instance " + host.host() + ":" + host.port() + " holding this dataset did not answer: " + e);

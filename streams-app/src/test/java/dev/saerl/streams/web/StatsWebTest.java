@@ -124,6 +124,24 @@ class StatsWebTest {
     assertTrue(bad.body().contains("x1"), bad.body());
   }
 
+  @Test
+  void withATokenTheApiRefusesRequestsWithoutIt() throws Exception {
+    StatsReader reader = new StatsReader(driver::getKeyValueStore, StatsConfig.DEFAULTS);
+    try (StatsHttpServer secured = StatsHttpServer.start(new InetSocketAddress("127.0.0.1", 0), reader, Routing::local, "s3cret")) {
+      URI uri = URI.create(secured.url() + "api/datasets");
+      HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, none.statusCode());
+      assertTrue(!none.body().contains("s3cret"), "the error does not echo the token");
+      HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer nope").build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(401, wrong.statusCode());
+      assertEquals(200, HTTP.send(HttpRequest.newBuilder(uri).header("Authorization", "Bearer s3cret").build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+      assertEquals(200, HTTP.send(HttpRequest.newBuilder(URI.create(uri + "?token=s3cret")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+  }
+
   static String enc(String s) {
     return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
   }
