@@ -13,7 +13,14 @@ import java.util.Properties;
  * saerl's settings, resolved in one place: defaults, then a properties file, then environment
  * variables ({@code SAERL_} + the key upper-cased with '.' as '_'), then command-line flags.
  * Keys (documented in README.md and used by docker-compose.yml):
- * {@code data.dir}, {@code bootstrap.servers}, {@code registry.url}, {@code topic.prefix}.
+ * {@code data.dir}, {@code bootstrap.servers}, {@code registry.url}, {@code topic.prefix}, and for
+ * a secured cluster (docs/operations.md) {@code kafka.security.protocol} (PLAINTEXT, SSL,
+ * SASL_PLAINTEXT, SASL_SSL), {@code kafka.sasl.mechanism} (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN),
+ * {@code kafka.sasl.username}, {@code kafka.sasl.password} or {@code kafka.sasl.password.file},
+ * {@code kafka.ssl.truststore.location}, {@code kafka.ssl.truststore.password} (or {@code .file}),
+ * {@code kafka.ssl.keystore.location}, {@code kafka.ssl.keystore.password} (or {@code .file}).
+ * Passwords come from the environment ({@code SAERL_KAFKA_SASL_PASSWORD}), a file or the config
+ * file; they are passed to the Kafka clients as password-typed settings, which Kafka never logs.
  */
 public final class SaerlConfig {
   public static final String DATA_DIR = "data.dir";
@@ -71,11 +78,81 @@ public final class SaerlConfig {
     return p;
   }
 
-  /** Kafka client settings for these services. */
+  /** Kafka client settings for these services, with the security settings when configured. */
   public Properties kafkaClient() {
     Properties p = new Properties();
     p.put("bootstrap.servers", requireConnection(BOOTSTRAP_SERVERS, bootstrapServers()));
+    String protocol = values.get("kafka.security.protocol");
+    if (protocol == null || protocol.equalsIgnoreCase("PLAINTEXT")) {
+      return p;
+    }
+    protocol = protocol.toUpperCase(java.util.Locale.ROOT);
+    if (!java.util.Set.of("SSL", "SASL_PLAINTEXT", "SASL_SSL").contains(protocol)) {
+      throw new IllegalArgumentException("kafka.security.protocol is '" + protocol + "': use PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL");
+    }
+    p.put("security.protocol", protocol);
+    if (protocol.startsWith("SASL")) {
+      String mechanism = values.getOrDefault("kafka.sasl.mechanism", "SCRAM-SHA-512").toUpperCase(java.util.Locale.ROOT);
+      String module = switch (mechanism) {
+        case "SCRAM-SHA-256", "SCRAM-SHA-512" -> "org.apache.kafka.common.security.scram.ScramLoginModule";
+        case "PLAIN" -> "org.apache.kafka.common.security.plain.PlainLoginModule";
+        default -> throw new IllegalArgumentException("kafka.sasl.mechanism is '" + mechanism
+            + "': use SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN");
+      };
+      String user = required("kafka.sasl.username");
+      String password = secret("kafka.sasl.password");
+      if (password == null) {
+        throw new IllegalArgumentException("kafka.security.protocol " + protocol
+            + " needs kafka.sasl.password, kafka.sasl.password.file or SAERL_KAFKA_SASL_PASSWORD");
+      }
+      p.put("sasl.mechanism", mechanism);
+      p.put("sasl.jaas.config", module + " required username=\"" + jaas(user) + "\" password=\"" + jaas(password) + "\";");
+    }
+    if (protocol.endsWith("SSL")) {
+      putIfSet(p, "ssl.truststore.location", values.get("kafka.ssl.truststore.location"));
+      putIfSet(p, "ssl.truststore.password", secret("kafka.ssl.truststore.password"));
+      putIfSet(p, "ssl.keystore.location", values.get("kafka.ssl.keystore.location"));
+      putIfSet(p, "ssl.keystore.password", secret("kafka.ssl.keystore.password"));
+    }
     return p;
+  }
+
+  private String required(String key) {
+    String v = values.get(key);
+    if (v == null || v.isBlank()) {
+      throw new IllegalArgumentException(key + " is required with kafka.security.protocol " + values.get("kafka.security.protocol"));
+    }
+    return v;
+  }
+
+  /** A secret given directly or as {@code <key>.file} (its first line). */
+  private String secret(String key) {
+    String file = values.get(key + ".file");
+    if (file != null) {
+      try {
+        return Files.readAllLines(Path.of(file)).stream().findFirst().orElse("").trim();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + key + ".file " + file + ": " + e.getMessage(), e);
+      }
+    }
+    return values.get(key);
+  }
+
+  private static String jaas(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "\\\"");
+  }
+
+  private static void putIfSet(Properties p, String key, String value) {
+    if (value != null && !value.isBlank()) {
+      p.put(key, value);
+    }
+  }
+
+  @Override
+  public String toString() {
+    Map<String, String> shown = new java.util.TreeMap<>(values);
+    shown.replaceAll((k, v) -> k.contains("password") ? "[hidden]" : v);
+    return "SaerlConfig" + shown;
   }
 
   public String requireConnection(String key, String value) {

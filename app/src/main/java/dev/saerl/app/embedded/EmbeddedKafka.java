@@ -28,13 +28,28 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   private final KafkaRaftServer server;
   private final String bootstrapServers;
+  private final String secureBootstrapServers;
 
-  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers) {
+  private EmbeddedKafka(KafkaRaftServer server, String bootstrapServers, String secureBootstrapServers) {
     this.server = server;
     this.bootstrapServers = bootstrapServers;
+    this.secureBootstrapServers = secureBootstrapServers;
   }
 
+  /**
+   * An extra SASL_SSL listener (SCRAM-SHA-256 and -512 over TLS) next to the plaintext one, for
+   * clusters that require authentication; users are added with the Admin API over the plaintext
+   * listener ({@code alterUserScramCredentials}).
+   *
+   * @param keystore PKCS12 keystore with the broker's key and certificate (for 127.0.0.1)
+   */
+  public record SecureListener(Path keystore, String keystorePassword) {}
+
   public static EmbeddedKafka start(Path dataDir) {
+    return start(dataDir, null);
+  }
+
+  public static EmbeddedKafka start(Path dataDir, SecureListener secure) {
     long t0 = System.nanoTime();
     Path logDir = dataDir.resolve("kafka");
     try {
@@ -49,6 +64,22 @@ public final class EmbeddedKafka implements AutoCloseable {
       controllerPort = FreePorts.pick(0);
     }
     Properties p = config(logDir, port, controllerPort);
+    int securePort = -1;
+    if (secure != null) {
+      securePort = FreePorts.pick(0);
+      p.put("listeners", p.getProperty("listeners") + ",SECURE://127.0.0.1:" + securePort);
+      p.put("advertised.listeners", p.getProperty("advertised.listeners") + ",SECURE://127.0.0.1:" + securePort);
+      p.put("listener.security.protocol.map", p.getProperty("listener.security.protocol.map") + ",SECURE:SASL_SSL");
+      p.put("sasl.enabled.mechanisms", "SCRAM-SHA-256,SCRAM-SHA-512");
+      for (String mechanism : new String[] {"scram-sha-256", "scram-sha-512"}) {
+        p.put("listener.name.secure." + mechanism + ".sasl.jaas.config",
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;");
+      }
+      p.put("listener.name.secure.ssl.keystore.type", "PKCS12");
+      p.put("listener.name.secure.ssl.keystore.location", secure.keystore().toAbsolutePath().toString());
+      p.put("listener.name.secure.ssl.keystore.password", secure.keystorePassword());
+      p.put("listener.name.secure.ssl.key.password", secure.keystorePassword());
+    }
     format(p, logDir);
     KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
     server.startup();
@@ -56,7 +87,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     ports.save("controller", controllerPort);
     String bootstrap = "127.0.0.1:" + port;
     log.info("Kafka broker up at {} in {} ms (data {})", bootstrap, (System.nanoTime() - t0) / 1_000_000, logDir);
-    return new EmbeddedKafka(server, bootstrap);
+    return new EmbeddedKafka(server, bootstrap, securePort < 0 ? null : "127.0.0.1:" + securePort);
   }
 
   static Properties config(Path logDir, int port, int controllerPort) {
@@ -111,6 +142,11 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /** The SASL_SSL listener's address, or null without one. */
+  public String secureBootstrapServers() {
+    return secureBootstrapServers;
   }
 
   @Override
