@@ -1,0 +1,142 @@
+package dev.saerl.app.bench;
+
+import dev.saerl.app.embedded.EmbeddedStack;
+import dev.saerl.producers.ingest.IngestSummary;
+import dev.saerl.producers.ingest.Ingestor;
+import dev.saerl.producers.ingest.KafkaQuerySink;
+import dev.saerl.producers.ingest.Split;
+import dev.saerl.schemas.avro.SampleFeatures;
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.TopicSpecs;
+import dev.saerl.schemas.topics.Topics;
+import dev.saerl.streams.StreamsService;
+import dev.saerl.streams.bench.SyntheticSamples;
+import dev.saerl.streams.stats.DatasetTotals;
+import dev.saerl.streams.stats.StatsConfig;
+import dev.saerl.streams.stats.StatsStores;
+import java.io.BufferedWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.state.QueryableStoreTypes;
+
+/**
+ * Load: ingest Q generated queries at full speed (through the real ingest path), then a flood of
+ * S labelled samples (generations + sample-features) through the Streams app; prints the ingest
+ * rate, the Streams app's consumer lag and the JVM heap every 5 s, the totals, and checks nothing
+ * was lost (every sample counted, every query published). One JSON line per measurement.
+ * Usage: LoadBenchmark [QUERIES] [SAMPLES]
+ */
+public final class LoadBenchmark {
+  private LoadBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int queries = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+    int samples = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
+    Path dir = Files.createTempDirectory("saerl-load");
+    Path file = dir.resolve("queries.jsonl");
+    SplittableRandom rnd = new SplittableRandom(1);
+    try (BufferedWriter w = Files.newBufferedWriter(file)) {
+      for (int i = 0; i < queries; i++) {
+        int a = rnd.nextInt(1, 1000);
+        int b = rnd.nextInt(1, 1000);
+        w.write("{\"id\": \"load-" + i + "\", \"question\": \"Ann has " + a + " coins. She finds " + b
+            + " more. How many coins does Ann have?\", \"answer\": \"" + (a + b) + "\"}\n");
+      }
+    }
+    try (EmbeddedStack stack = EmbeddedStack.start(dir.resolve("data"), "load.");
+         HttpSchemaRegistry registry = new HttpSchemaRegistry(stack.registryUrl())) {
+      Topics topics = new Topics("load.", registry);
+      Properties client = new Properties();
+      client.put("bootstrap.servers", stack.bootstrapServers());
+      long t0 = System.nanoTime();
+      IngestSummary s;
+      try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
+        s = new Ingestor("load", Split.DEFAULT, sink).ingest(file, b -> {});
+      }
+      double ingestSeconds = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("{\"phase\": \"ingest\", \"queries\": %d, \"published\": %d, \"rejected\": %d, \"seconds\": %.1f, \"queries_per_s\": %.0f}%n",
+          queries, s.published(), s.rejectedTotal(), ingestSeconds, s.published() / ingestSeconds);
+
+      long t1 = System.nanoTime();
+      try (var producer = new KafkaProducer<byte[], byte[]>(client, new ByteArraySerializer(), new ByteArraySerializer())) {
+        var q = topics.get(TopicSpecs.QUERIES);
+        var g = topics.get(TopicSpecs.GENERATIONS);
+        var f = topics.get(TopicSpecs.SAMPLE_FEATURES);
+        int chunk = 2_500; // queries generated at a time, so the flood never sits in memory
+        for (int start = 0; start < samples / 4; start += chunk) {
+          var data = SyntheticSamples.generate("flood", dev.saerl.schemas.avro.Split.KNOWN, Math.min(chunk, samples / 4 - start),
+              4, 1000L + start);
+          data.forEach(d -> producer.send(q.record(d.query().getQueryId(), d.query())));
+          for (var d : data) {
+            d.generations().forEach(x -> producer.send(g.record(x.getQueryId(), x)));
+            for (SampleFeatures x : d.features()) {
+              producer.send(f.record(x.getQueryId(), x));
+            }
+          }
+        }
+        producer.flush();
+      }
+      System.out.printf("{\"phase\": \"flood produced\", \"samples\": %d, \"seconds\": %.1f}%n", samples, (System.nanoTime() - t1) / 1e9);
+      long t2 = System.nanoTime();
+      String appId = "load-streams";
+      try (StreamsService streams = StreamsService.start(topics, client, appId, dir.resolve("state"),
+               new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, false);
+           Admin admin = Admin.create(client)) {
+        long counted = 0;
+        long deadline = System.nanoTime() + Duration.ofMinutes(60).toNanos();
+        long nextReport = 0;
+        while (counted < (long) samples / 4 * 4 && System.nanoTime() < deadline) {
+          try {
+            DatasetTotals t = streams.streams().store(StoreQueryParameters.fromNameAndType(StatsStores.DATASET_TOTALS,
+                QueryableStoreTypes.<String, DatasetTotals>keyValueStore())).get("flood");
+            counted = t == null ? 0 : t.samples();
+          } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+            counted = 0;
+          }
+          if (System.nanoTime() >= nextReport) {
+            Runtime rt = Runtime.getRuntime();
+            System.out.printf("{\"phase\": \"streams\", \"seconds\": %.0f, \"samples_counted\": %d, \"lag\": %d, \"heap_mb\": %d}%n",
+                (System.nanoTime() - t2) / 1e9, counted, lag(admin, appId), (rt.totalMemory() - rt.freeMemory()) >> 20);
+            nextReport = System.nanoTime() + 5_000_000_000L;
+          }
+          Thread.sleep(200);
+        }
+        double seconds = (System.nanoTime() - t2) / 1e9;
+        System.out.printf("{\"phase\": \"done\", \"samples_counted\": %d, \"samples_expected\": %d, \"seconds\": %.1f, \"samples_per_s\": %.0f}%n",
+            counted, (long) samples / 4 * 4, seconds, counted / seconds);
+      }
+    }
+  }
+
+  /** Records not yet consumed by the Streams app's group, over its input topics. */
+  static long lag(Admin admin, String group) {
+    try {
+      Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+      Map<TopicPartition, OffsetSpec> latest = new java.util.HashMap<>();
+      committed.keySet().forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+      Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest).all().get();
+      long lag = 0;
+      for (var e : committed.entrySet()) {
+        if (e.getValue() != null) {
+          lag += Math.max(0, ends.get(e.getKey()).offset() - e.getValue().offset());
+        }
+      }
+      return lag;
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+}
