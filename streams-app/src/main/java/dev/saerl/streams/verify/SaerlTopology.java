@@ -135,10 +135,6 @@ public final class SaerlTopology {
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(16L * 1024 * 1024));
     p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
     p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class);
-    // Wait (up to 2 s) for a lagging input partition before choosing the next record by timestamp,
-    // so that replaying a backlog keeps the queries table ahead of the generations joined to it
-    // (a generation processed before its query reached the table would get no verdict).
-    p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, "2000");
     p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
     p.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         org.apache.kafka.streams.errors.LogAndContinueExceptionHandler.class);
