@@ -65,7 +65,7 @@ public final class DemoCommand implements Callable<Integer> {
     prepare(dataDir);
     Path root = Path.of(System.getProperty("saerl.repo.root", "."));
     TrainerCommand trainer = trainerCommand == null ? foundryTrainer(root) : TrainerCommand.parse(trainerCommand, root);
-    Demo demo = new Demo(new Demo.Settings(dataDir, root, pack, dataset, queries, rounds, samples, corrections, rlEvaluations,
+    Demo demo = new Demo(new Demo.Settings(dataDir, pack, dataset, queries, rounds, samples, corrections, rlEvaluations,
         trainerSteps, validationQueries, strengths, threads, trainer), System.out);
     demo.run();
     return 0;

@@ -59,7 +59,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Prints a table and writes an HTML report.
  */
 public final class Demo {
-  public record Settings(Path dataDir, Path repoRoot, Path pack, Path dataset, int queries, int rounds, int samples,
+  public record Settings(Path dataDir, Path pack, Path dataset, int queries, int rounds, int samples,
                          int correctionsPerRound, int rlEvaluations, int trainerSteps, int validationQueries,
                          List<Float> strengths, int threads, TrainerCommand trainer) {}
 

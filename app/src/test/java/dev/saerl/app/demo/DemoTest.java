@@ -24,7 +24,7 @@ class DemoTest {
   void aReducedDemoRunsEveryStageAndWritesTheTableAndReport() throws Exception {
     Path root = Path.of(System.getProperty("saerl.repo.root", ".."));
     ByteArrayOutputStream console = new ByteArrayOutputStream();
-    Demo demo = new Demo(new Demo.Settings(dir.resolve("demo"), root, root.resolve("models/arith"),
+    Demo demo = new Demo(new Demo.Settings(dir.resolve("demo"), root.resolve("models/arith"),
         root.resolve("datasets/arith.jsonl"), 90, 1, 2, 4, 3, 2, 12, List.of(0.1f), 1, TrainerCommand.foundry(root, 2)),
         new PrintStream(console, true, StandardCharsets.UTF_8));
     Path report = demo.run();
