@@ -8,7 +8,7 @@ import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
-import dev.saerl.workers.pack.Sha256;
+import dev.saerl.core.ids.Sha256;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.saerl.workers.inference.OnnxDecoder;
 import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.pack.ModelPackException;
-import dev.saerl.workers.pack.Sha256;
+import dev.saerl.core.ids.Sha256;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;

@@ -58,15 +58,16 @@ public final class StreamsCommand implements Callable<Integer> {
     try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl()))) {
       Topics topics = new Topics(config.topicPrefix(), registry);
       Path state = config.dataDir().resolve("streams-state");
+      String token = token();
       StreamsService service = StreamsService.start(topics, config.kafkaClient(), config.topicPrefix() + "streams", state,
-          new InetSocketAddress(httpHost, httpPort), StatsConfig.DEFAULTS, resetLocalState, token());
+          new InetSocketAddress(httpHost, httpPort), StatsConfig.DEFAULTS, resetLocalState, token);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         service.close();
         stopped.countDown();
       }));
       System.out.println("streams app running (state in " + state + "); statistics at " + service.url()
-          + (token() == null ? "" : " (token required)"));
+          + (token == null ? "" : " (token required)"));
       stopped.await();
     }
     return 0;

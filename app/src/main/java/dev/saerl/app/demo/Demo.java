@@ -76,6 +76,7 @@ public final class Demo {
   private final List<FixRate> fixRates = new ArrayList<>();
   private final List<String> log = new ArrayList<>();
   private final long started = System.nanoTime();
+  private KafkaProducer<byte[], byte[]> producer;
 
   public Demo(Settings settings, PrintStream out) {
     this.s = settings;
@@ -157,6 +158,11 @@ public final class Demo {
         Report.write(report, rows, fixRates, streams.url(), log);
         say("report written to " + report.toAbsolutePath());
         return report;
+      } finally {
+        if (producer != null) {
+          producer.close();
+          producer = null;
+        }
       }
     }
   }
@@ -440,13 +446,15 @@ public final class Demo {
     return out;
   }
 
-  private static void publish(Properties client, Topics topics, Object record) throws Exception {
-    try (var p = new KafkaProducer<byte[], byte[]>(client, new ByteArraySerializer(), new ByteArraySerializer())) {
-      if (record instanceof Evaluation e) {
-        p.send(topics.get(TopicSpecs.EVALUATIONS).record(e.getEvaluationId(), e)).get();
-      } else if (record instanceof ModelVersion v) {
-        p.send(topics.get(TopicSpecs.MODEL_VERSIONS).record(v.getVersion(), v)).get();
-      }
+  /** Publishes an evaluation or a model version with the run's one producer, waiting for the broker's ack. */
+  private void publish(Properties client, Topics topics, Object record) throws Exception {
+    if (producer == null) {
+      producer = new KafkaProducer<>(client, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+    if (record instanceof Evaluation e) {
+      producer.send(topics.get(TopicSpecs.EVALUATIONS).record(e.getEvaluationId(), e)).get();
+    } else if (record instanceof ModelVersion v) {
+      producer.send(topics.get(TopicSpecs.MODEL_VERSIONS).record(v.getVersion(), v)).get();
     }
   }
 

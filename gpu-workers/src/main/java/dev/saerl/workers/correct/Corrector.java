@@ -12,7 +12,7 @@ import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.OnnxDecoder;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
-import dev.saerl.workers.pack.Sha256;
+import dev.saerl.core.ids.Sha256;
 import dev.saerl.workers.sae.SparseAutoencoder;
 import dev.saerl.workers.sae.SparseCodes;
 import java.util.ArrayList;
@@ -89,7 +89,17 @@ public final class Corrector {
     int from = promptTokens + c - 1;
     int to = from + steps;
 
-    boolean weaker = settings.conditional() && planFeaturesWeaker(g, tokens, plan, step.getTokenStart(), stepEnd);
+    // the original chain's hook residuals, from one unsteered pass, computed only if an arm needs them
+    int rejectedEnd = Math.min(tokens.length, c + steps);
+    float[][][] chain = new float[1][][];
+    java.util.function.Supplier<float[][]> original = () -> {
+      if (chain[0] == null) {
+        chain[0] = residuals(g, tokens, Math.max(stepEnd, rejectedEnd));
+      }
+      return chain[0];
+    };
+    boolean weaker = settings.conditional()
+        && planFeaturesWeaker(plan, Arrays.copyOfRange(original.get(), Math.max(0, step.getTokenStart()), stepEnd));
     List<Arm> arms = new ArrayList<>(List.of(Arm.PLAN));
     if (inControlShare(g.getSampleId())) {
       arms.addAll(List.of(Arm.RANDOM_DIRECTION, Arm.SIGN_FLIPPED, Arm.UNSTEERED));
@@ -148,7 +158,7 @@ public final class Corrector {
           .setSteeringNorm(v == null ? 0f : (float) SteeringVectors.norm(v)).build());
       if (fixed && arm == Arm.PLAN && r.hookResiduals().length > 0) {
         if (rejectedCodes == null) {
-          rejectedCodes = meanCodes(residuals(g, tokens, c, Math.min(tokens.length, c + steps)));
+          rejectedCodes = meanCodes(Arrays.copyOfRange(original.get(), c, rejectedEnd));
         }
         float[][] hooks = Arrays.copyOf(r.hookResiduals(), Math.min(steps, r.hookResiduals().length));
         float[] chosenCodes = meanCodes(hooks);
@@ -167,8 +177,8 @@ public final class Corrector {
    * correct samples: the mean over plan features of (peak activation in the step / the plan's
    * coefficient, which is the feature's mean activation when active) is below 1.
    */
-  private boolean planFeaturesWeaker(Generation g, int[] tokens, SteeringPlan plan, int stepStart, int stepEnd) {
-    List<SparseCodes> codes = sae.encode(residuals(g, tokens, Math.max(0, stepStart), stepEnd));
+  private boolean planFeaturesWeaker(SteeringPlan plan, float[][] criticalStep) {
+    List<SparseCodes> codes = sae.encode(criticalStep);
     double ratio = 0;
     for (int i = 0; i < plan.getFeatureIds().size(); i++) {
       float peak = 0;
@@ -180,8 +190,8 @@ public final class Corrector {
     return ratio / plan.getFeatureIds().size() < 1;
   }
 
-  /** Hook residuals of the original chain's generated tokens [from, to), by one unsteered pass over prompt + chain. */
-  private float[][] residuals(Generation g, int[] tokens, int from, int to) {
+  /** Hook residuals of the original chain's generated tokens [0, to), by one pass over prompt + chain (adapter included). */
+  private float[][] residuals(Generation g, int[] tokens, int to) {
     int[] prompt = generator.tokenizer().encode(g.getPrompt(), generator.pack().addBos());
     int len = prompt.length + to;
     long[] ids = new long[len];
@@ -192,15 +202,15 @@ public final class Corrector {
       pos[t] = t;
       mask[t] = 1;
     }
-    float[][] out = new float[Math.max(0, to - from)][];
+    float[][] out = new float[to][];
     float[] adapter = generator.adapterVector();
     float[] steer = adapter == null ? null : new float[len * adapter.length];
     for (int t = 0; steer != null && t < len; t++) {
       System.arraycopy(adapter, 0, steer, t * adapter.length, adapter.length);
     }
     try (OnnxDecoder.Pass pass = generator.decoder().forward(ids, pos, mask, steer, 1, len, null)) {
-      for (int t = from; t < to; t++) {
-        out[t - from] = pass.hook(0, prompt.length + t);
+      for (int t = 0; t < to; t++) {
+        out[t] = pass.hook(0, prompt.length + t);
       }
     }
     return out;

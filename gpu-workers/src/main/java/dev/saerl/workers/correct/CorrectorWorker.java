@@ -13,7 +13,6 @@ import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.workers.kafka.TopicTable;
 import dev.saerl.workers.kafka.TransactionalClients;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -26,13 +25,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -105,30 +99,13 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     plans.catchUp();
     consumer.subscribe(List.of(generations.name()));
     try {
-      while (running.get()) {
+      TransactionalClients.pollLoop(consumer, producer, running, () -> {
         if (plans.catchUp() && !waitingForPlan.isEmpty()) {
           log.info("steering plans changed: resuming {} partitions", waitingForPlan.size());
           consumer.resume(waitingForPlan);
           waitingForPlan.clear();
         }
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-        if (records.isEmpty()) {
-          continue;
-        }
-        try {
-          process(records);
-        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
-          throw fatal;
-        } catch (KafkaException | IllegalStateException e) {
-          log.warn("batch of {} generations failed, aborting and re-reading it: {}", records.count(), e.getMessage());
-          producer.abortTransaction();
-          TransactionalClients.rewind(consumer, records.partitions());
-        }
-      }
-    } catch (WakeupException e) {
-      if (running.get()) {
-        throw e;
-      }
+      }, this::process, () -> { }, "generations");
     } finally {
       consumer.close();
       producer.close();

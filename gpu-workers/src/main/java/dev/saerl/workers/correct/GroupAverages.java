@@ -3,7 +3,7 @@ package dev.saerl.workers.correct;
 import dev.saerl.schemas.avro.Evaluation;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.avro.SteeringPlan;
-import dev.saerl.workers.pack.Sha256;
+import dev.saerl.core.ids.Sha256;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

@@ -16,7 +16,6 @@ import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.sae.SparseAutoencoder;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -29,13 +28,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.AuthorizationException;
-import org.apache.kafka.common.errors.OutOfOrderSequenceException;
-import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.SerializationException;
-import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,28 +92,10 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     consumer.subscribe(List.of(queries.name()));
     long started = System.nanoTime();
     try {
-      while (running.get()) {
-        maybeSwitchVersion();
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
-        if (records.isEmpty()) {
-          continue;
-        }
-        try {
-          process(records);
-        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
-          throw fatal;
-        } catch (KafkaException | IllegalStateException e) {
-          log.warn("batch of {} queries failed, aborting and re-reading it: {}", records.count(), e.getMessage());
-          producer.abortTransaction();
-          TransactionalClients.rewind(consumer, records.partitions());
-        }
+      TransactionalClients.pollLoop(consumer, producer, running, this::maybeSwitchVersion, this::process, () -> {
         double minutes = (System.nanoTime() - started) / 6e10;
         log.info("{} samples, {} tokens ({} samples/min)", samplesDone, tokensDone, Math.round(samplesDone / Math.max(minutes, 1e-9)));
-      }
-    } catch (WakeupException e) {
-      if (running.get()) {
-        throw e;
-      }
+      }, "queries");
     } finally {
       consumer.close();
       producer.close();

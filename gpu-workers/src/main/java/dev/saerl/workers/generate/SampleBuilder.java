@@ -9,7 +9,7 @@ import dev.saerl.schemas.avro.Step;
 import dev.saerl.schemas.avro.StepFeatures;
 import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.pack.ModelPack;
-import dev.saerl.workers.pack.Sha256;
+import dev.saerl.core.ids.Sha256;
 import dev.saerl.workers.sae.SparseAutoencoder;
 import dev.saerl.workers.sae.SparseCodes;
 import dev.saerl.workers.text.Tokenizer;

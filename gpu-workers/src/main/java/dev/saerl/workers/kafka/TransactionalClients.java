@@ -9,12 +9,19 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** The consumer and producer of a transactional read-process-write role (generator, corrector). */
 public final class TransactionalClients {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TransactionalClients.class);
   private TransactionalClients() {}
 
   /**
@@ -47,6 +54,41 @@ public final class TransactionalClients {
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, Integer.toString(transactionTimeoutMs));
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /**
+   * The read-process-write loop of a transactional role: poll, process the batch in a transaction,
+   * until {@code running} turns false (a wakeup then ends the loop quietly). A batch that fails
+   * with a retriable error is aborted and re-read from the committed offsets; fencing,
+   * sequence and authorization errors are fatal and propagate.
+   */
+  public static void pollLoop(KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer,
+                              java.util.concurrent.atomic.AtomicBoolean running, Runnable beforePoll,
+                              java.util.function.Consumer<ConsumerRecords<byte[], byte[]>> process, Runnable afterBatch,
+                              String what) {
+    try {
+      while (running.get()) {
+        beforePoll.run();
+        ConsumerRecords<byte[], byte[]> records = consumer.poll(java.time.Duration.ofMillis(500));
+        if (records.isEmpty()) {
+          continue;
+        }
+        try {
+          process.accept(records);
+        } catch (ProducerFencedException | OutOfOrderSequenceException | AuthorizationException fatal) {
+          throw fatal;
+        } catch (KafkaException | IllegalStateException e) {
+          log.warn("batch of {} {} failed, aborting and re-reading it: {}", records.count(), what, e.getMessage());
+          producer.abortTransaction();
+          rewind(consumer, records.partitions());
+        }
+        afterBatch.run();
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        throw e;
+      }
+    }
   }
 
   /** After an aborted transaction: back to the committed offsets (or the beginning) to read the batch again. */

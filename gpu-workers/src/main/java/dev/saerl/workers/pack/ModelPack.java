@@ -1,5 +1,6 @@
 package dev.saerl.workers.pack;
 
+import dev.saerl.core.ids.Sha256;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

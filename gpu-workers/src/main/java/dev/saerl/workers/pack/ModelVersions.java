@@ -1,5 +1,6 @@
 package dev.saerl.workers.pack;
 
+import dev.saerl.core.ids.Sha256;
 import dev.saerl.schemas.avro.ModelVersion;
 import dev.saerl.schemas.avro.VersionKind;
 import java.io.IOException;

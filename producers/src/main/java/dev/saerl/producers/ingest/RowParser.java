@@ -1,12 +1,9 @@
 package dev.saerl.producers.ingest;
 
+import dev.saerl.core.ids.Sha256;
 import dev.saerl.core.verify.AnswerExtractor;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.avro.SourceFormat;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -90,14 +87,9 @@ public final class RowParser {
 
   /** A stable id from content: the same row in the same dataset always gets the same id. */
   public static String contentId(String dataset, String question, String reference) {
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256")
-          .digest((dataset + "\n" + question + "\n" + reference).getBytes(StandardCharsets.UTF_8));
-      return "q-" + HexFormat.of().formatHex(h, 0, 12);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return "q-" + Sha256.of(dataset + "\n" + question + "\n" + reference).substring(0, 24);
   }
+
 
   private static String boxed(String s) {
     if (s == null) {

@@ -1,8 +1,6 @@
 package dev.saerl.producers.ingest;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.saerl.core.ids.Sha256;
 
 /**
  * The seeded KNOWN/UNKNOWN split, decided per group so every rephrasing of a question lands on the
@@ -19,12 +17,7 @@ public record Split(long seed, double unknownFraction) {
   }
 
   public dev.saerl.schemas.avro.Split of(String groupId) {
-    byte[] h;
-    try {
-      h = MessageDigest.getInstance("SHA-256").digest((seed + ":" + groupId).getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    byte[] h = Sha256.bytes(seed + ":" + groupId);
     long top = 0;
     for (int i = 0; i < 8; i++) {
       top = (top << 8) | (h[i] & 0xff);

@@ -1,13 +1,10 @@
 package dev.saerl.streams.fix;
 
+import dev.saerl.core.ids.Sha256;
 import dev.saerl.core.stats.Wilson;
 import dev.saerl.schemas.avro.Correction;
 import dev.saerl.schemas.avro.Evaluation;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -52,10 +49,7 @@ public record FixRates(TreeMap<String, long[]> cells) {
   }
 
   static String id(String s) {
-    try {
-      return "e-" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)), 0, 12);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return "e-" + Sha256.of(s).substring(0, 24);
   }
+
 }

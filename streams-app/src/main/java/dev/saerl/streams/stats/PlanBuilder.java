@@ -1,13 +1,10 @@
 package dev.saerl.streams.stats;
 
+import dev.saerl.core.ids.Sha256;
 import dev.saerl.schemas.avro.SteeringPlan;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -62,12 +59,7 @@ public final class PlanBuilder {
     for (int i = 0; i < p.getFeatureIds().size(); i++) {
       s.append('|').append(p.getFeatureIds().get(i)).append(':').append(String.format("%.4f", p.getCoefficients().get(i)));
     }
-    try {
-      byte[] h = MessageDigest.getInstance("SHA-256").digest(s.toString().getBytes(StandardCharsets.UTF_8));
-      return "plan-" + HexFormat.of().formatHex(h, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return "plan-" + Sha256.of(s.toString()).substring(0, 16);
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.saerl.workers.pack;
+package dev.saerl.core.ids;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
-/** SHA-256 of files and strings, hex encoded. */
+/** SHA-256 of files and strings (UTF-8), hex encoded: the one hash behind every deterministic id. */
 public final class Sha256 {
   private Sha256() {}
 
@@ -24,7 +24,12 @@ public final class Sha256 {
   }
 
   public static String of(String text) {
-    return HexFormat.of().formatHex(digest().digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    return HexFormat.of().formatHex(bytes(text));
+  }
+
+  /** The raw digest of {@code text} in UTF-8. */
+  public static byte[] bytes(String text) {
+    return digest().digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   private static MessageDigest digest() {
