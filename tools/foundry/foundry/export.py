@@ -17,7 +17,7 @@ from .sae import TopKSAE, load_decoder
 from .tokenizer import CharTokenizer
 
 OPSET = 17
-PACK_FORMAT = 1
+PACK_FORMAT = 2  # 2: the graph returns only a pass's own keys and values (new_key_values.*)
 
 
 class PackGraph(torch.nn.Module):
@@ -29,8 +29,8 @@ class PackGraph(torch.nn.Module):
 
     def forward(self, input_ids, position_ids, attention_mask, steer, *past_flat):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
-        logits, presents, hook = self.model(input_ids, position_ids, attention_mask, past, steer)
-        flat = [t for kv in presents for t in kv]
+        logits, news, hook = self.model(input_ids, position_ids, attention_mask, past, steer)
+        flat = [t for kv in news for t in kv]
         return (logits, hook, *flat)
 
 
@@ -54,8 +54,8 @@ class SaeDecode(torch.nn.Module):
 
 def io_names(cfg):
     past_in = [f"past_key_values.{i}.{kv}" for i in range(cfg.n_layer) for kv in ("key", "value")]
-    present = [f"present.{i}.{kv}" for i in range(cfg.n_layer) for kv in ("key", "value")]
-    return ["input_ids", "position_ids", "attention_mask", "steer"] + past_in, ["logits", "hook_resid"] + present
+    new = [f"new_key_values.{i}.{kv}" for i in range(cfg.n_layer) for kv in ("key", "value")]
+    return ["input_ids", "position_ids", "attention_mask", "steer"] + past_in, ["logits", "hook_resid"] + new
 
 
 def export_model(model, path):
@@ -68,12 +68,12 @@ def export_model(model, path):
     steer = torch.zeros(B, T, cfg.d_model)
     past = [torch.zeros(B, cfg.n_kv_head, P, cfg.head_dim) for _ in range(2 * cfg.n_layer)]
     axes = {"input_ids": {0: "batch", 1: "seq"}, "position_ids": {0: "batch", 1: "seq"},
-            "attention_mask": {0: "batch", 1: "total_seq"}, "steer": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "slots_plus_seq"}, "steer": {0: "batch", 1: "seq"},
             "logits": {0: "batch", 1: "seq"}, "hook_resid": {0: "batch", 1: "seq"}}
     for n in inputs[4:]:
-        axes[n] = {0: "batch", 2: "past_seq"}
+        axes[n] = {0: "batch", 2: "slots"}
     for n in outputs[2:]:
-        axes[n] = {0: "batch", 2: "total_seq"}
+        axes[n] = {0: "batch", 2: "seq"}
     torch.onnx.export(PackGraph(model), (ids, pos, mask, steer, *past), path, input_names=inputs,
                       output_names=outputs, dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
     onnx.checker.check_model(onnx.load(path))
@@ -155,7 +155,7 @@ def write_pack(model, sae, tok, out, name, version, parent, metrics, sae_metrics
     files = ["tokenizer.json", "model.onnx", "model.safetensors", "sae_encode.onnx", "sae_decode.onnx", "sae.safetensors", "golden.json"]
     manifest = {
         "format": PACK_FORMAT, "name": name, "version": version, "parent_version": parent,
-        "architecture": {"type": "llama", **cfg.to_dict(), "head_dim": cfg.head_dim},
+        "architecture": {"type": "llama", **cfg.to_dict()},
         "hook_layer": cfg.hook_layer,
         "hook_point": f"residual stream entering block {cfg.hook_layer} (hidden_states[{cfg.hook_layer}]), after steer is added",
         "prompt_template": task.PROMPT_TEMPLATE, "stop_strings": task.STOP_STRINGS,
@@ -174,9 +174,11 @@ def write_pack(model, sae, tok, out, name, version, parent, metrics, sae_metrics
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="Export a checkpoint and SAE as a saerl model pack.")
-    ap.add_argument("--checkpoint", required=True)
-    ap.add_argument("--sae", required=True)
+    ap = argparse.ArgumentParser(description="Export a checkpoint and SAE as a saerl model pack, or re-export a pack "
+                                             "(same weights, the current graph contract).")
+    ap.add_argument("--checkpoint")
+    ap.add_argument("--sae")
+    ap.add_argument("--pack", help="re-export this pack instead of a checkpoint: keeps its name, version, metrics and steering example")
     ap.add_argument("--out", required=True)
     ap.add_argument("--name", default="saerl-arith")
     ap.add_argument("--version", default="arith-base-v1")
@@ -184,12 +186,21 @@ def main(argv=None):
     ap.add_argument("--metrics", default=None, help="JSON file of model metrics to record in the manifest")
     a = ap.parse_args(argv)
     torch.manual_seed(0)
-    model = load_decoder(a.checkpoint)
-    s = torch.load(a.sae, map_location="cpu")
-    sae = TopKSAE(model.c.d_model, s["sae"]["W_enc"].shape[1], s["k"])
-    sae.load_state_dict(s["sae"])
-    metrics = json.load(open(a.metrics)) if a.metrics else torch.load(a.checkpoint, map_location="cpu").get("metrics", {})
-    m = write_pack(model, sae, CharTokenizer.default(), a.out, a.name, a.version, a.parent, metrics, s["metrics"])
+    if a.pack:
+        from .trainer import load_pack
+        manifest, model, sae, tok = load_pack(a.pack)
+        gold = json.load(open(os.path.join(a.pack, "golden.json")))
+        m = write_pack(model, sae, tok, a.out, manifest["name"], manifest["version"], manifest["parent_version"],
+                       manifest["metrics"]["model"], manifest["metrics"]["sae"], gold["steer_feature"])
+    else:
+        if not (a.checkpoint and a.sae):
+            ap.error("give --checkpoint and --sae, or --pack")
+        model = load_decoder(a.checkpoint)
+        s = torch.load(a.sae, map_location="cpu")
+        sae = TopKSAE(model.c.d_model, s["sae"]["W_enc"].shape[1], s["k"])
+        sae.load_state_dict(s["sae"])
+        metrics = json.load(open(a.metrics)) if a.metrics else torch.load(a.checkpoint, map_location="cpu").get("metrics", {})
+        m = write_pack(model, sae, CharTokenizer.default(), a.out, a.name, a.version, a.parent, metrics, s["metrics"])
     print(json.dumps({"pack": a.out, "files": m["files"]}, indent=1))
 
 

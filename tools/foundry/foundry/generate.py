@@ -1,7 +1,7 @@
 """Batched generation with a KV cache in PyTorch: the foundry's evaluator and the benchmark reference."""
 import torch
 
-from .model import positions_from_mask
+from .model import extend, positions_from_mask
 
 
 @torch.no_grad()
@@ -22,7 +22,8 @@ def generate(model, tok, prompts, max_new_tokens=120, temperature=0.0, seed=0, s
     stop_id = tok.vocab[stop]
     for step in range(max_new_tokens):
         steer = steer_fn(step, B, ids.shape[1]) if steer_fn else None
-        logits, past, _ = model(ids, pos, mask, past, steer)
+        logits, news, _ = model(ids, pos, mask, past, steer)
+        past = extend(past, news)
         last = logits[:, -1, :]
         if temperature > 0:
             nxt = torch.multinomial(torch.softmax(last / temperature, -1), 1, generator=gen).squeeze(1)

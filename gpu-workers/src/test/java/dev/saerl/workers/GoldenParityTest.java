@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
+import dev.saerl.workers.inference.KvCache;
 import dev.saerl.workers.inference.OnnxDecoder;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
@@ -86,7 +87,7 @@ class GoldenParityTest {
           }
         }
         OnnxDecoder decoder = generator.decoder();
-        try (OnnxDecoder.Pass pass = decoder.forward(lids, pos, mask, steer, 1, t, null)) {
+        try (KvCache cache = decoder.newCache(1, t + 1); OnnxDecoder.Pass pass = decoder.forward(lids, pos, mask, steer, 1, t, cache)) {
           float[] logits = new float[t * v];
           float[] hook = new float[t * d];
           for (int i = 0; i < t; i++) {
@@ -95,11 +96,9 @@ class GoldenParityTest {
           }
           assertClose(floats(g.path("logits")), logits, mode + " logits");
           assertClose(floats(g.path("hook_resid")), hook, mode + " hook_resid");
-          long[] mask2 = new long[t + 1];
-          java.util.Arrays.fill(mask2, 1);
           float[] steer1 = steer == null ? null : steerVector();
           try (OnnxDecoder.Pass step = decoder.forward(new long[] {g.path("decode_token").asInt()}, new long[] {t},
-              mask2, steer1, 1, 1, pass)) {
+              new long[] {1}, steer1, 1, 1, cache)) {
             assertClose(floats(g.path("decode_logits")), step.logits(0, 0), mode + " cached decode logits");
             assertClose(floats(g.path("decode_hook_resid")), step.hook(0, 0), mode + " cached decode hook");
           }

@@ -31,6 +31,7 @@ public final class GenerationBenchmark {
       for (String b : args[2].split(",")) {
         int batch = Integer.parseInt(b.trim());
         List<GenerationRequest> reqs = requests(pack, questions, batch, maxNew);
+        gen.generate(reqs); // warm-up at this batch size (buffers, JIT), not timed
         long tokens = 0;
         long nanos = 0;
         for (int r = 0; r < repeats; r++) {

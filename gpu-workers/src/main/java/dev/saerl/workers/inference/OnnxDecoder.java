@@ -20,24 +20,26 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One forward pass of the pack's decoder graph at a time, with the KV cache kept as the previous
- * pass's output tensors (immutable weights in the session; per-request state in {@link Pass}).
- * The graph's names and shapes are checked against the pack contract when it opens.
+ * One forward pass of the pack's decoder graph at a time. The runtime owns the KV cache
+ * ({@link KvCache}: direct buffers with room for the whole generation, handed to ONNX Runtime
+ * without copying); each pass returns only its own keys and values, which are written into the
+ * cache's next slots. The graph's names and shapes are checked against the pack contract when it
+ * opens.
  */
 public final class OnnxDecoder implements AutoCloseable {
   public static final List<String> FIXED_INPUTS = List.of("input_ids", "position_ids", "attention_mask", "steer");
   private final OrtSession session;
   private final Architecture arch;
   private final List<String> pastNames = new ArrayList<>();
-  private final List<String> presentNames = new ArrayList<>();
+  private final List<String> newNames = new ArrayList<>();
 
   public OnnxDecoder(ModelPack pack, int threads) {
     this.arch = pack.architecture();
     for (int i = 0; i < arch.nLayer(); i++) {
       pastNames.add("past_key_values." + i + ".key");
       pastNames.add("past_key_values." + i + ".value");
-      presentNames.add("present." + i + ".key");
-      presentNames.add("present." + i + ".value");
+      newNames.add("new_key_values." + i + ".key");
+      newNames.add("new_key_values." + i + ".value");
     }
     this.session = OrtRuntime.open(pack.file(ModelPack.MODEL_FILE), threads);
     try {
@@ -56,7 +58,11 @@ public final class OnnxDecoder implements AutoCloseable {
       List<String> wantIn = new ArrayList<>(FIXED_INPUTS);
       wantIn.addAll(pastNames);
       List<String> wantOut = new ArrayList<>(List.of("logits", "hook_resid"));
-      wantOut.addAll(presentNames);
+      wantOut.addAll(newNames);
+      if (out.containsKey("present.0.key")) {
+        throw new ModelPackException(where + ": graph outputs present.* (pack format 1, the whole cache per pass); this "
+            + "runtime needs format 2 (new_key_values.*): re-export with `python3 -m foundry.export --pack OLD --out NEW`");
+      }
       if (!in.keySet().equals(Set.copyOf(wantIn))) {
         throw new ModelPackException(where + ": graph inputs are " + in.keySet() + ", the pack contract needs " + wantIn);
       }
@@ -87,35 +93,51 @@ public final class OnnxDecoder implements AutoCloseable {
     return arch;
   }
 
+  /** An empty cache for {@code batch} rows with room for {@code capacity} tokens each (it grows if needed). */
+  public KvCache newCache(int batch, int capacity) {
+    return new KvCache(arch, batch, capacity);
+  }
+
   /**
-   * Runs one pass. ids and positions are [B,T] row-major, mask is [B,P+T], steer is [B,T,D] or null
-   * (zeros). {@code past} is the cache of the same rows (a previous pass, or some of its rows), or
-   * null for an empty cache. The returned pass owns the new cache; close it (or pass it on and
-   * close the old one).
+   * Runs one pass over T new tokens per row. ids and positions are [B,T] row-major, mask is [B,T]
+   * (1 = real token, 0 = padding), steer is [B,T,D] or null (zeros). With a cache, the tokens attend
+   * to its filled slots and their keys and values are appended to it; with null they see only each
+   * other and nothing is kept.
    */
-  public Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq, KvCache past) {
+  public Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq, KvCache cache) {
     OrtEnvironment env = OrtRuntime.env();
-    int pastLen = past == null ? 0 : past.length();
+    if (cache != null && cache.batch() != batch) {
+      throw new IllegalArgumentException("cache holds " + cache.batch() + " rows, the pass has " + batch);
+    }
     List<OnnxTensor> owned = new ArrayList<>();
     try {
       Map<String, OnnxTensor> inputs = new HashMap<>();
       inputs.put("input_ids", track(owned, OnnxTensor.createTensor(env, longs(ids), new long[] {batch, seq})));
       inputs.put("position_ids", track(owned, OnnxTensor.createTensor(env, longs(positions), new long[] {batch, seq})));
-      inputs.put("attention_mask", track(owned, OnnxTensor.createTensor(env, longs(mask), new long[] {batch, pastLen + seq})));
+      boolean readCache = cache != null && cache.length() > 0; // an empty cache is read as no slots at all
+      long[] fullMask = readCache ? cache.attentionMask(mask, seq) : mask;
+      inputs.put("attention_mask", track(owned, OnnxTensor.createTensor(env, longs(fullMask), new long[] {batch, fullMask.length / batch})));
       float[] s = steer != null ? steer : new float[batch * seq * arch.dModel()];
       inputs.put("steer", track(owned, OnnxTensor.createTensor(env, floats(s), new long[] {batch, seq, arch.dModel()})));
+      if (cache != null) {
+        cache.ensureRoom(seq);
+      }
       for (int i = 0; i < pastNames.size(); i++) {
-        if (past == null) {
+        if (!readCache) {
           long[] shape = {batch, arch.nKvHead(), 0, arch.headDim()};
           inputs.put(pastNames.get(i), track(owned, OnnxTensor.createTensor(env, floats(new float[0]), shape)));
         } else {
-          inputs.put(pastNames.get(i), past.tensor(i));
+          inputs.put(pastNames.get(i), cache.tensor(i));
         }
       }
       OrtSession.Result result = session.run(inputs);
-      return new Pass(result, batch, seq, pastLen + seq, arch, presentNames);
+      if (cache != null) {
+        cache.append(result, newNames, mask, seq);
+      }
+      return new Pass(result, batch, seq, arch);
     } catch (OrtException e) {
-      throw new IllegalStateException("decoder forward pass failed (batch " + batch + ", seq " + seq + ", past " + pastLen + "): " + e.getMessage(), e);
+      int slots = cache == null ? 0 : cache.length();
+      throw new IllegalStateException("decoder forward pass failed (batch " + batch + ", seq " + seq + ", cached " + slots + "): " + e.getMessage(), e);
     } finally {
       owned.forEach(OnnxTensor::close);
     }
@@ -147,82 +169,20 @@ public final class OnnxDecoder implements AutoCloseable {
     }
   }
 
-  /** Per layer, the key and value tensors [B,H,P,Dh] a pass reads as its past (index 2i key, 2i+1 value). */
-  public interface KvCache extends AutoCloseable {
-    OnnxTensor tensor(int index);
-
-    int length();
-
-    @Override
-    void close();
-  }
-
-  /** The outputs of one pass: logits [B,T,V], hook residuals [B,T,D], and the cache it produced. */
-  public static final class Pass implements KvCache {
+  /** The outputs of one pass: logits [B,T,V] and hook residuals [B,T,D]. */
+  public static final class Pass implements AutoCloseable {
     private final OrtSession.Result result;
     public final int batch;
     public final int seq;
-    public final int totalLen;
     private final Architecture arch;
-    private final List<String> presentNames;
     private FloatBuffer logits;
     private FloatBuffer hook;
 
-    Pass(OrtSession.Result result, int batch, int seq, int totalLen, Architecture arch, List<String> presentNames) {
+    Pass(OrtSession.Result result, int batch, int seq, Architecture arch) {
       this.result = result;
       this.batch = batch;
       this.seq = seq;
-      this.totalLen = totalLen;
       this.arch = arch;
-      this.presentNames = presentNames;
-    }
-
-    @Override
-    public OnnxTensor tensor(int index) {
-      return (OnnxTensor) result.get(presentNames.get(index)).orElseThrow();
-    }
-
-    @Override
-    public int length() {
-      return totalLen;
-    }
-
-    /** A copy of this cache holding only the given rows, in that order: a batch shrinks as rows finish. */
-    public KvCache select(int[] rows) {
-      List<OnnxTensor> out = new ArrayList<>();
-      int rowSize = arch.nKvHead() * totalLen * arch.headDim();
-      try {
-        for (int i = 0; i < presentNames.size(); i++) {
-          FloatBuffer all = tensor(i).getFloatBuffer();
-          FloatBuffer picked = ByteBuffer.allocateDirect(rows.length * rowSize * 4).order(ByteOrder.nativeOrder()).asFloatBuffer();
-          for (int r : rows) {
-            picked.put(all.slice(r * rowSize, rowSize));
-          }
-          picked.flip();
-          out.add(OnnxTensor.createTensor(OrtRuntime.env(), picked,
-              new long[] {rows.length, arch.nKvHead(), totalLen, arch.headDim()}));
-        }
-      } catch (OrtException e) {
-        out.forEach(OnnxTensor::close);
-        throw new IllegalStateException("cannot copy the KV cache: " + e.getMessage(), e);
-      }
-      int len = totalLen;
-      return new KvCache() {
-        @Override
-        public OnnxTensor tensor(int index) {
-          return out.get(index);
-        }
-
-        @Override
-        public int length() {
-          return len;
-        }
-
-        @Override
-        public void close() {
-          out.forEach(OnnxTensor::close);
-        }
-      };
     }
 
     /** Logits of row b at position t (a view copy of V floats). */

@@ -186,36 +186,42 @@ public final class OnnxGenerator implements Generator {
         }
       }
     }
-    OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, batch, width, null);
-    OnnxDecoder.KvCache cache = pass;
+    int longest = 0;
+    for (Row r : rows) {
+      longest = Math.max(longest, r.request.maxNewTokens());
+    }
     int[] live = new int[batch]; // the rows of the current (possibly shrunk) batch, by request index
     for (int b = 0; b < batch; b++) {
       live[b] = b;
     }
-    long[] liveMask = mask;
-    int seq = width;
     int generated = 0;
-    try {
+    try (KvCache cache = decoder.newCache(batch, width + longest)) {
+      OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, batch, width, cache);
+      int seq = width;
       while (true) {
-        // read this pass: the fed tokens' residuals, then the next token of every unfinished row
-        for (int c = 0; c < live.length; c++) {
-          Row r = rows[live[c]];
-          if (r.finish != null) {
-            continue;
+        try {
+          // read this pass: the fed tokens' residuals, then the next token of every unfinished row
+          for (int c = 0; c < live.length; c++) {
+            Row r = rows[live[c]];
+            if (r.finish != null) {
+              continue;
+            }
+            if (!r.tokens.isEmpty()) {
+              r.hooks.add(pass.hook(c, seq - 1)); // residual of the token fed in this pass
+            }
+            if (r.tokens.size() >= r.request.maxNewTokens()) {
+              r.finish = GenerationResult.FinishReason.LENGTH;
+              continue;
+            }
+            int token = Sampler.next(pass.logits(c, seq - 1), r.request.temperature(), r.request.topP(), r.rng);
+            r.tokens.add(token);
+            generated++;
+            if (r.cutAtStop(tokenizer, piece(token), pack.stopStrings())) {
+              r.finish = GenerationResult.FinishReason.STOP;
+            }
           }
-          if (!r.tokens.isEmpty()) {
-            r.hooks.add(pass.hook(c, seq - 1)); // residual of the token fed in this pass
-          }
-          if (r.tokens.size() >= r.request.maxNewTokens()) {
-            r.finish = GenerationResult.FinishReason.LENGTH;
-            continue;
-          }
-          int token = Sampler.next(pass.logits(c, seq - 1), r.request.temperature(), r.request.topP(), r.rng);
-          r.tokens.add(token);
-          generated++;
-          if (r.cutAtStop(tokenizer, piece(token), pack.stopStrings())) {
-            r.finish = GenerationResult.FinishReason.STOP;
-          }
+        } finally {
+          pass.close();
         }
         int active = 0;
         for (int b : live) {
@@ -224,41 +230,31 @@ public final class OnnxGenerator implements Generator {
         if (active == 0) {
           break;
         }
-        int len = liveMask.length / live.length;
         if (active <= live.length * 3 / 4) {
-          // drop finished rows: every later pass reads and copies a smaller cache
+          // drop finished rows: every later pass reads a smaller cache
           int[] keep = new int[active];
           int[] next = new int[active];
-          long[] shrunk = new long[active * len];
           for (int c = 0, k = 0; c < live.length; c++) {
             if (rows[live[c]].finish == null) {
               keep[k] = c;
-              next[k] = live[c];
-              System.arraycopy(liveMask, c * len, shrunk, k * len, len);
-              k++;
+              next[k++] = live[c];
             }
           }
-          OnnxDecoder.KvCache selected = pass.select(keep);
-          if (cache != pass) {
-            cache.close();
-          }
-          cache = selected;
+          cache.keep(keep);
           live = next;
-          liveMask = shrunk;
         }
         int n = live.length;
         long[] nextIds = new long[n];
         long[] nextPos = new long[n];
+        long[] nextMask = new long[n]; // 1 for rows still generating
         float[] nextSteer = null;
-        long[] grown = new long[n * (len + 1)]; // one more mask column, 1 for rows still generating
         for (int c = 0; c < n; c++) {
           Row r = rows[live[c]];
-          System.arraycopy(liveMask, c * len, grown, c * (len + 1), len);
           if (r.finish != null) {
             nextIds[c] = pack.padTokenId();
             continue;
           }
-          grown[c * (len + 1) + len] = 1;
+          nextMask[c] = 1;
           nextIds[c] = r.tokens.get(r.tokens.size() - 1);
           int position = r.prompt.length + r.tokens.size() - 1;
           nextPos[c] = position;
@@ -268,21 +264,9 @@ public final class OnnxGenerator implements Generator {
             System.arraycopy(v, 0, nextSteer, c * d, d);
           }
         }
-        liveMask = grown;
-        OnnxDecoder.Pass next = decoder.forward(nextIds, nextPos, liveMask, nextSteer, n, 1, cache);
-        if (cache != pass) {
-          cache.close();
-        }
-        pass.close();
-        pass = next;
-        cache = next;
+        pass = decoder.forward(nextIds, nextPos, nextMask, nextSteer, n, 1, cache);
         seq = 1;
       }
-    } finally {
-      if (cache != pass) {
-        cache.close();
-      }
-      pass.close();
     }
     long nanos = System.nanoTime() - t0;
     List<GenerationResult> out = new ArrayList<>(batch);

@@ -29,6 +29,10 @@ public final class OrtRuntime {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       opts.setIntraOpNumThreads(threads);
       opts.setInterOpNumThreads(1);
+      String profile = System.getenv("SAERL_ORT_PROFILE");
+      if (profile != null && !profile.isBlank()) {
+        opts.enableProfiling(profile); // ONNX Runtime writes PREFIX_<date>.json (per-node timings) when the session closes
+      }
       String device = System.getenv().getOrDefault("SAERL_DEVICE", "auto");
       if (!device.equals("cpu")) {
         try {
