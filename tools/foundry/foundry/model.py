@@ -108,9 +108,10 @@ def rope(x, cos, sin):
 
 
 class Attention(nn.Module):
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, window=0):
         super().__init__()
         self.c = c
+        self.window = window  # a sliding window makes the cache mask differ per query row
         self.q_proj = nn.Linear(c.d_model, c.n_head * c.head_dim, bias=c.qkv_bias)
         self.k_proj = nn.Linear(c.d_model, c.n_kv_head * c.head_dim, bias=c.qkv_bias)
         self.v_proj = nn.Linear(c.d_model, c.n_kv_head * c.head_dim, bias=c.qkv_bias)
@@ -140,7 +141,7 @@ class Attention(nn.Module):
             y = F.softmax(s_new, dim=-1) @ v
         else:
             S = past_k.shape[2]
-            bp = bias_past.repeat(1, 1, rep, 1) if bias_past.shape[2] > 1 else bias_past
+            bp = bias_past.repeat(1, 1, rep, 1) if self.window else bias_past
             p = F.softmax(torch.cat([self.scores(qg, past_k, bp), s_new], dim=-1), dim=-1)
             y = p[..., :S] @ past_v + p[..., S:] @ v
         y = y.reshape(B, c.n_head, T, c.head_dim).transpose(1, 2).reshape(B, T, -1)
@@ -160,10 +161,10 @@ class MLP(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, c: Config):
+    def __init__(self, c: Config, layer: int):
         super().__init__()
         self.input_layernorm = RMSNorm(c.d_model, c.norm_eps, c.norm_offset)
-        self.self_attn = Attention(c)
+        self.self_attn = Attention(c, c.window(layer))
         self.post_attention_layernorm = RMSNorm(c.d_model, c.norm_eps, c.norm_offset)
         self.mlp = MLP(c)
         self.sandwich = c.sandwich_norms
@@ -185,7 +186,7 @@ class Decoder(nn.Module):
         super().__init__()
         self.c = c
         self.embed_tokens = nn.Embedding(c.vocab_size, c.d_model)
-        self.layers = nn.ModuleList([Block(c) for _ in range(c.n_layer)])
+        self.layers = nn.ModuleList([Block(c, i) for i in range(c.n_layer)])
         self.norm = RMSNorm(c.d_model, c.norm_eps, c.norm_offset)
         self.lm_head = nn.Linear(c.d_model, c.vocab_size, bias=False)
         if c.tie_embeddings:
@@ -217,7 +218,7 @@ class Decoder(nn.Module):
         cos, sin = freqs.cos().unsqueeze(1), freqs.sin().unsqueeze(1)
         x = self.embed_tokens(input_ids)
         if self.c.embed_scale:
-            x = x * torch.tensor(self.c.d_model ** 0.5, dtype=x.dtype)
+            x = x * self.c.d_model ** 0.5
         masks = {w: self.masks(position_ids, attention_mask, S, w) for w in {self.c.window(i) for i in range(self.c.n_layer)}}
         news, hook = [], None
         for i, layer in enumerate(self.layers):

@@ -13,9 +13,14 @@ _NAMES = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16", np.dtype(np.
 def save(path, tensors, metadata=None):
     header, blobs, offset = {}, [], 0
     for name in sorted(tensors):
-        arr = tensors[name].detach().cpu().contiguous().numpy() if torch.is_tensor(tensors[name]) else np.ascontiguousarray(tensors[name])
+        t = tensors[name]
+        if torch.is_tensor(t) and t.dtype == torch.bfloat16:  # numpy has no bf16: keep the top half of each f32
+            arr, dtype = (t.detach().cpu().float().contiguous().numpy().view(np.uint32) >> 16).astype("<u2"), "BF16"
+        else:
+            arr = t.detach().cpu().contiguous().numpy() if torch.is_tensor(t) else np.ascontiguousarray(t)
+            dtype = _NAMES[arr.dtype]
         data = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": _NAMES[arr.dtype], "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
+        header[name] = {"dtype": dtype, "shape": list(arr.shape), "data_offsets": [offset, offset + len(data)]}
         blobs.append(data)
         offset += len(data)
     if metadata:

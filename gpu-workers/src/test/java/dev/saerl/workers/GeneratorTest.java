@@ -74,7 +74,7 @@ class GeneratorTest {
   void onnxAndJavaSaesAgreeOnGeneratedResiduals() {
     var r = generator.generate(List.of(GenerationRequest.greedy(pack.prompt(QUESTIONS.get(2)), 60))).get(0);
     try (var onnx = new OnnxSparseAutoencoder(pack, 1)) {
-      var java = new JavaSparseAutoencoder(pack.file(pack.sae().weightsFile()), pack.sae().k());
+      var java = new JavaSparseAutoencoder(pack);
       List<SparseCodes> a = onnx.encode(r.hookResiduals());
       List<SparseCodes> b = java.encode(r.hookResiduals());
       for (int i = 0; i < a.size(); i++) {
@@ -88,7 +88,7 @@ class GeneratorTest {
 
   @Test
   void addingAFeaturesDecoderDirectionRaisesItsActivationWhereSteered() {
-    var java = new JavaSparseAutoencoder(pack.file(pack.sae().weightsFile()), pack.sae().k());
+    var java = new JavaSparseAutoencoder(pack);
     String prompt = pack.prompt(QUESTIONS.get(0));
     int promptLen = generator.tokenizer().encode(prompt, pack.addBos()).length;
     var plain = generator.generate(List.of(GenerationRequest.greedy(prompt, 30))).get(0);

@@ -37,7 +37,7 @@ class GoldenParityTest {
     generator = new OnnxGenerator(pack, 1);
     golden = new ObjectMapper().readTree(pack.file("golden.json").toFile());
     onnxSae = new OnnxSparseAutoencoder(pack, 1);
-    javaSae = new JavaSparseAutoencoder(pack.file(pack.sae().weightsFile()), pack.sae().k());
+    javaSae = new JavaSparseAutoencoder(pack);
   }
 
   @AfterAll

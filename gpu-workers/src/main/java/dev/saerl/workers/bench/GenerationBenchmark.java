@@ -51,7 +51,7 @@ public final class GenerationBenchmark {
     }
     float[][] rows = residuals.toArray(new float[0][]);
     try (var onnx = new OnnxSparseAutoencoder(pack, 1)) {
-      var java = new JavaSparseAutoencoder(pack.file(pack.sae().weightsFile()), pack.sae().k());
+      var java = new JavaSparseAutoencoder(pack);
       onnx.encode(rows);
       java.encode(rows);
       long t0 = System.nanoTime();

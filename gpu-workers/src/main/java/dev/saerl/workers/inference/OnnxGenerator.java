@@ -214,6 +214,11 @@ public final class OnnxGenerator implements Generator {
               continue;
             }
             int token = Sampler.next(pass.logits(c, seq - 1), r.request.temperature(), r.request.topP(), r.rng);
+            if (pack.eosTokenIds().contains(token)) { // end of sequence: stop, without the token
+              r.finish = GenerationResult.FinishReason.STOP;
+              r.text = tokenizer.decode(r.tokens.stream().mapToInt(Integer::intValue).toArray());
+              continue;
+            }
             r.tokens.add(token);
             generated++;
             if (r.cutAtStop(tokenizer, piece(token), pack.stopStrings())) {

@@ -19,7 +19,8 @@ import java.util.Map;
 public record ModelPack(
     Path dir, String name, String version, String parentVersion, Architecture architecture, int hookLayer,
     String promptTemplate, List<String> stopStrings, int bosTokenId, int padTokenId, boolean addBos,
-    List<String> graphInputs, List<String> graphOutputs, SaeSpec sae, Map<String, String> files, Adapter adapter) {
+    List<String> graphInputs, List<String> graphOutputs, SaeSpec sae, Map<String, String> files, Adapter adapter,
+    List<Integer> eosTokenIds) {
 
   public static final String MANIFEST = "manifest.json";
   public static final String MODEL_FILE = "model.onnx";
@@ -43,17 +44,23 @@ public record ModelPack(
         f.integer(arch, "architecture.n_head"), f.integer(arch, "architecture.n_kv_head"),
         f.integer(arch, "architecture.head_dim"), arch.path("max_seq_len").asInt(4096));
     int hookLayer = f.integer(m, "hook_layer");
-    if (hookLayer < 0 || hookLayer >= architecture.nLayer()) {
-      throw new ModelPackException(manifestFile + ": field hook_layer is " + hookLayer + ", outside 0.." + (architecture.nLayer() - 1));
+    if (hookLayer < 0 || hookLayer > architecture.nLayer()) { // n_layer: the output of the last block
+      throw new ModelPackException(manifestFile + ": field hook_layer is " + hookLayer + ", outside 0.." + architecture.nLayer());
     }
     String template = f.text(m, "prompt_template");
     if (!template.contains("{question}")) {
       throw new ModelPackException(manifestFile + ": field prompt_template has no {question} placeholder");
     }
     JsonNode sae = f.object("sae");
-    SaeSpec saeSpec = new SaeSpec(f.text(sae, "sae.kind"), f.integer(sae, "sae.d_in"), f.integer(sae, "sae.features"),
-        sae.path("k").asInt(0), f.text(sae, "sae.encode"), sae.path("decode").asText(null), f.text(sae, "sae.weights"),
-        f.text(sae, "sae.id"));
+    String kind = f.text(sae, "sae.kind");
+    if (!SaeSpec.KINDS.contains(kind)) {
+      throw new ModelPackException(manifestFile + ": field sae.kind is " + kind + ", not one of " + SaeSpec.KINDS);
+    }
+    // saerl's own TopK SAEs predate the field and subtract b_dec; public ReLU/JumpReLU SAEs mostly do not
+    boolean minusBDec = sae.path("input_minus_b_dec").asBoolean(kind.equals("topk"));
+    SaeSpec saeSpec = new SaeSpec(kind, f.integer(sae, "sae.d_in"), f.integer(sae, "sae.features"),
+        kind.equals("topk") ? f.integer(sae, "sae.k") : 0, minusBDec, f.text(sae, "sae.encode"), sae.path("decode").asText(null),
+        f.text(sae, "sae.weights"), f.text(sae, "sae.id"));
     if (saeSpec.dIn() != architecture.dModel()) {
       throw new ModelPackException(manifestFile + ": field sae.d_in is " + saeSpec.dIn() + " but architecture.d_model is " + architecture.dModel());
     }
@@ -70,7 +77,20 @@ public record ModelPack(
         architecture, hookLayer, template, f.strings(m, "stop_strings"), f.integer(m, "bos_token_id"),
         f.integer(m, "pad_token_id"), m.path("add_bos").asBoolean(true),
         f.strings(f.object("graph"), "graph.inputs"), f.strings(f.object("graph"), "graph.outputs"), saeSpec, Map.copyOf(files),
-        adapter(manifestFile, m.path("adapter"), architecture.dModel()));
+        adapter(manifestFile, m.path("adapter"), architecture.dModel()), eosTokenIds(manifestFile, m.path("eos_token_ids")));
+  }
+
+  /** The optional {@code eos_token_ids}: tokens that end a sequence (generation stops without keeping them). */
+  private static List<Integer> eosTokenIds(Path manifestFile, JsonNode n) {
+    if (n.isMissingNode() || n.isNull()) {
+      return List.of();
+    }
+    List<Integer> ids = new ArrayList<>();
+    n.forEach(i -> ids.add(i.isInt() ? i.asInt() : -1));
+    if (!n.isArray() || ids.contains(-1)) {
+      throw new ModelPackException(manifestFile + ": field eos_token_ids must be an array of token ids");
+    }
+    return List.copyOf(ids);
   }
 
   /** The optional {@code adapter} object: method, feature_ids, coefficients, vector[d_model]. */

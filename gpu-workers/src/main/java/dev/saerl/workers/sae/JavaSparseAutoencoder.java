@@ -1,19 +1,20 @@
 package dev.saerl.workers.sae;
 
-import java.nio.file.Path;
+import dev.saerl.workers.pack.ModelPack;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * The plain-Java reference TopK SAE: codes = TopK_k(ReLU((x - b_dec) W_enc + b_enc)). Slow and
- * obvious on purpose; the ONNX implementation is checked against it.
+ * The plain-Java reference SAE: pre = (x - b_dec, or x) W_enc + b_enc, then ReLU (relu), ReLU where
+ * pre exceeds the feature's threshold (jumprelu), or the k largest ReLU activations (topk). Slow
+ * and obvious on purpose; the ONNX implementation is checked against it.
  */
 public final class JavaSparseAutoencoder implements SparseAutoencoder {
-  private final TopKWeights w;
+  private final SaeWeights w;
 
-  public JavaSparseAutoencoder(Path weights, int k) {
-    this.w = TopKWeights.read(weights, k);
+  public JavaSparseAutoencoder(ModelPack pack) {
+    this.w = SaeWeights.read(pack);
   }
 
   @Override
@@ -30,17 +31,26 @@ public final class JavaSparseAutoencoder implements SparseAutoencoder {
   public List<SparseCodes> encode(float[][] residuals) {
     List<SparseCodes> out = new ArrayList<>(residuals.length);
     int f = w.features();
+    boolean minusBDec = w.spec().inputMinusBDec();
     float[] pre = new float[f];
     for (float[] x : residuals) {
       System.arraycopy(w.bEnc(), 0, pre, 0, f);
       for (int i = 0; i < w.dIn(); i++) {
-        float xi = x[i] - w.bDec()[i];
+        float xi = minusBDec ? x[i] - w.bDec()[i] : x[i];
         int row = i * f;
         for (int j = 0; j < f; j++) {
           pre[j] += xi * w.wEnc()[row + j];
         }
       }
-      out.add(topK(pre, w.k()));
+      if (w.spec().topK()) {
+        out.add(topK(pre, w.spec().k()));
+        continue;
+      }
+      for (int j = 0; j < f; j++) {
+        boolean on = pre[j] > 0 && (w.threshold() == null || pre[j] > w.threshold()[j]);
+        pre[j] = on ? pre[j] : 0f;
+      }
+      out.add(SparseCodes.fromDense(pre, 0, f));
     }
     return out;
   }

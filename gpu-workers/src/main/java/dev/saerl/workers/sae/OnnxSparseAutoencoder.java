@@ -16,15 +16,11 @@ import java.util.Map;
 /** The pack's SAE encoder graph on ONNX Runtime: all rows in one run. */
 public final class OnnxSparseAutoencoder implements SparseAutoencoder {
   private final OrtSession session;
-  private final TopKWeights weights;
+  private final SaeWeights weights;
 
   public OnnxSparseAutoencoder(ModelPack pack, int threads) {
     var spec = pack.sae();
-    this.weights = TopKWeights.read(pack.file(spec.weightsFile()), spec.k());
-    if (weights.features() != spec.features() || weights.dIn() != spec.dIn()) {
-      throw new ModelPackException(pack.file(spec.weightsFile()) + ": SAE is " + weights.dIn() + "x" + weights.features()
-          + " but manifest.json sae says d_in " + spec.dIn() + ", features " + spec.features());
-    }
+    this.weights = SaeWeights.read(pack);
     this.session = OrtRuntime.open(pack.file(spec.encodeFile()), threads);
     try {
       if (!session.getInputNames().contains("x") || !session.getOutputNames().contains("codes")) {

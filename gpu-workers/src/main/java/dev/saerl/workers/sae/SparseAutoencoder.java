@@ -11,7 +11,10 @@ public interface SparseAutoencoder extends AutoCloseable {
   /** Encodes rows of residuals [n][d_in] at once. */
   List<SparseCodes> encode(float[][] residuals);
 
-  /** A feature's decoder direction (unit norm for saerl's SAEs): what steering adds. */
+  /**
+   * A feature's decoder direction, unit norm: what steering adds (times a strength). Public SAEs'
+   * decoder rows need not be unit; they are normalised here (docs/real-models.md).
+   */
   float[] direction(int feature);
 
   @Override
