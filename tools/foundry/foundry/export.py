@@ -58,7 +58,9 @@ def io_names(cfg):
     return ["input_ids", "position_ids", "attention_mask", "steer"] + past_in, ["logits", "hook_resid"] + new
 
 
-def export_model(model, path):
+def export_model(model, path, weights_as_inputs=False):
+    """weights_as_inputs: export the graph alone, each parameter an input named after it (its
+    Hugging Face name), for a caller that writes the weights itself (foundry.import_hf)."""
     cfg = model.c
     inputs, outputs = io_names(cfg)
     B, T, P = 2, 3, 4
@@ -75,8 +77,10 @@ def export_model(model, path):
     for n in outputs[2:]:
         axes[n] = {0: "batch", 2: "seq"}
     torch.onnx.export(PackGraph(model), (ids, pos, mask, steer, *past), path, input_names=inputs,
-                      output_names=outputs, dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
-    onnx.checker.check_model(onnx.load(path))
+                      output_names=outputs, dynamic_axes=axes, opset_version=OPSET,
+                      export_params=not weights_as_inputs, do_constant_folding=not weights_as_inputs)
+    if not weights_as_inputs:
+        onnx.checker.check_model(onnx.load(path))
 
 
 def export_sae(sae, d_in, enc_path, dec_path):

@@ -6,11 +6,12 @@ switches on Config (docs/real-models.md has the table); anything the Decoder can
 exactly (an unknown rope scaling, Qwen2's per-layer sliding windows, gated MLP variants) is refused
 with a message naming the config.json field.
 """
+import contextlib
 import glob
 import json
 import os
 
-import torch
+import torch.nn as nn
 
 from .model import Config, Decoder
 from .safetensors_io import load as load_safetensors
@@ -98,7 +99,8 @@ def load_checkpoint(ckpt, hook_layer):
     hf = read_config(ckpt)
     weights = load_weights(ckpt)
     cfg = config_from_hf(hf, weights, hook_layer)
-    model = Decoder(cfg)
+    with _uninitialised():
+        model = Decoder(cfg)
     state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in weights.items()}
     if cfg.tie_embeddings:
         state["lm_head.weight"] = state["embed_tokens.weight"]
@@ -108,5 +110,20 @@ def load_checkpoint(ckpt, hook_layer):
     if missing or extra:
         raise SystemExit(f"{ckpt}: weights do not match a {hf['model_type']} of this config: "
                          f"missing {missing[:6]}{'...' if len(missing) > 6 else ''}, unexpected {extra[:6]}{'...' if len(extra) > 6 else ''}")
-    model.load_state_dict({k: state[k] for k in want})
+    for name, p in model.named_parameters():  # the loaded tensors become the parameters: no second copy
+        if tuple(state[name].shape) != tuple(p.shape):
+            raise SystemExit(f"{ckpt}: tensor {name} has shape {tuple(state[name].shape)}, the config needs {tuple(p.shape)}")
+        p.data = state[name].contiguous()
     return model.eval(), hf
+
+
+@contextlib.contextmanager
+def _uninitialised():
+    """Builds modules without random initialisation: their storage is allocated but never touched, so
+    a large model costs no memory until its checkpoint's tensors replace it."""
+    saved = nn.Linear.reset_parameters, nn.Embedding.reset_parameters
+    nn.Linear.reset_parameters = nn.Embedding.reset_parameters = lambda self: None
+    try:
+        yield
+    finally:
+        nn.Linear.reset_parameters, nn.Embedding.reset_parameters = saved

@@ -18,7 +18,7 @@ import time
 import numpy as np
 import onnx
 import torch
-from onnx import helper, numpy_helper, TensorProto
+from onnx import helper, TensorProto
 
 from . import hf, reference, sae_formats
 from .export import PACK_FORMAT, OPSET, export_model, export_sae, io_names, sha256
@@ -28,31 +28,77 @@ from .safetensors_io import save as save_safetensors
 EXTERNAL_DATA_BYTES = 1 << 30  # graphs above this keep their weights in a .data file beside them
 
 
-def finish_onnx(path, fp16, external):
-    """Optionally stores float weights as fp16 (each followed by a Cast back to float, so the graph's
-    arithmetic stays fp32) and moves the weights into PATH.data. Returns the files written."""
+def finish_onnx(path, external):
+    """Moves a graph's weights into PATH.data when asked or when they are large. Returns the files."""
     m = onnx.load(path)
-    if fp16:
-        casts = []
-        for init in m.graph.initializer:
-            if init.data_type == TensorProto.FLOAT and np.prod(init.dims) >= 1024:
-                arr = numpy_helper.to_array(init).astype(np.float16)
-                name = init.name
-                init.CopyFrom(numpy_helper.from_array(arr, name + ".fp16"))
-                casts.append(helper.make_node("Cast", [name + ".fp16"], [name], to=TensorProto.FLOAT, name=name + ".cast"))
-        nodes = casts + list(m.graph.node)
-        del m.graph.node[:]
-        m.graph.node.extend(nodes)
     if external or sum(i.ByteSize() for i in m.graph.initializer) > EXTERNAL_DATA_BYTES:
-        data = os.path.basename(path) + ".data"
         if os.path.exists(path + ".data"):
             os.remove(path + ".data")
-        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True, location=data, size_threshold=1024)
+        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=os.path.basename(path) + ".data", size_threshold=1024)
         onnx.checker.check_model(path)
-        return [os.path.basename(path), data]
+        return [os.path.basename(path), os.path.basename(path) + ".data"]
+    return [os.path.basename(path)]
+
+
+def export_decoder(model, path, fp16, external):
+    """The decoder graph with the model's weights written one tensor at a time, so an import needs
+    little more memory than the model itself (torch's exporter holds about three more copies).
+
+    The graph is traced with the weights as inputs (named after the parameters); each becomes an
+    initializer, written into PATH.data (external) or into the graph. A Transpose of a weight that
+    nothing else reads is folded into a stored transposed weight. fp16 stores weights of 1024 or
+    more values in half precision, each followed by a Cast back to float: the arithmetic stays fp32.
+    Returns the files written."""
+    export_model(model, path, weights_as_inputs=True)
+    m = onnx.load(path)
+    params = {"model." + k: v for k, v in model.named_parameters()}
+    readers = {}
+    for node in m.graph.node:
+        for name in node.input:
+            readers[name] = readers.get(name, 0) + 1
+    stored, nodes = {}, []  # initializer name -> tensor
+    for node in m.graph.node:
+        perm = [list(a.ints) for a in node.attribute if a.name == "perm"]
+        if node.op_type == "Transpose" and node.input[0] in params and readers[node.input[0]] == 1 \
+                and params[node.input[0]].dim() == 2 and perm in ([], [[1, 0]]):
+            stored[node.output[0]] = params[node.input[0]].t()
+            continue
+        nodes.append(node)
+    still_read = {name for node in nodes for name in node.input}
+    for name in (i.name for i in m.graph.input):
+        if name in params and name in still_read:
+            stored[name] = params[name]
+    data_file = os.path.basename(path) + ".data"
+    external = external or sum(t.numel() for t in stored.values()) * (2 if fp16 else 4) > EXTERNAL_DATA_BYTES
+    casts, offset = [], 0
+    with open(path + ".data", "wb") if external else open(os.devnull, "wb") as data:
+        for name, t in stored.items():
+            half = fp16 and t.numel() >= 1024
+            arr = t.detach().contiguous().numpy().astype(np.float16 if half else np.float32)
+            init = TensorProto(name=name + ".fp16" if half else name, data_type=TensorProto.FLOAT16 if half else TensorProto.FLOAT,
+                               dims=list(arr.shape))
+            if external:
+                offset += -offset % 64
+                data.seek(offset)
+                data.write(arr.tobytes())
+                init.data_location = TensorProto.EXTERNAL
+                for key, value in (("location", data_file), ("offset", str(offset)), ("length", str(arr.nbytes))):
+                    init.external_data.add(key=key, value=value)
+                offset += arr.nbytes
+            else:
+                init.raw_data = arr.tobytes()
+            m.graph.initializer.append(init)
+            if half:
+                casts.append(helper.make_node("Cast", [name + ".fp16"], [name], to=TensorProto.FLOAT, name=name + ".cast"))
+    inputs = [i for i in m.graph.input if i.name not in params]
+    del m.graph.input[:]
+    m.graph.input.extend(inputs)
+    del m.graph.node[:]
+    m.graph.node.extend(casts + nodes)
     onnx.save_model(m, path)
     onnx.checker.check_model(path)
-    return [os.path.basename(path)]
+    return [os.path.basename(path)] + ([data_file] if external else [])
 
 
 @torch.no_grad()
@@ -135,11 +181,10 @@ def main(argv=None):
             p.data = p.data.half().float()
     os.makedirs(a.out, exist_ok=True)
     print(f"exporting {hf_cfg['model_type']} ({sum(p.numel() for p in model.parameters()) / 1e6:.1f} M parameters), hook layer {hook}", file=sys.stderr)
-    export_model(model, os.path.join(a.out, "model.onnx"))
-    files = finish_onnx(os.path.join(a.out, "model.onnx"), a.dtype == "fp16", a.external_data)
+    files = export_decoder(model, os.path.join(a.out, "model.onnx"), a.dtype == "fp16", a.external_data)
     export_sae(sae, cfg.d_model, os.path.join(a.out, "sae_encode.onnx"), os.path.join(a.out, "sae_decode.onnx"))
-    files += finish_onnx(os.path.join(a.out, "sae_encode.onnx"), False, False)
-    files += finish_onnx(os.path.join(a.out, "sae_decode.onnx"), False, False)
+    files += finish_onnx(os.path.join(a.out, "sae_encode.onnx"), False)
+    files += finish_onnx(os.path.join(a.out, "sae_decode.onnx"), False)
     save_safetensors(os.path.join(a.out, "sae.safetensors"), sae.tensors())
     shutil.copyfile(tokenizer, os.path.join(a.out, "tokenizer.json"))
     files += ["sae.safetensors", "tokenizer.json"]

@@ -35,20 +35,21 @@ def save(path, tensors, metadata=None):
 
 
 def load(path):
-    """Returns {name: torch.Tensor} (bf16 is widened to f32)."""
+    """Returns {name: torch.Tensor} (bf16 is widened to f32). Tensors are read one at a time from a
+    memory map, so a shard is never held twice."""
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(n))
-        data = f.read()
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
     out = {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        a, b = info["data_offsets"]
+        a, b = (8 + n + o for o in info["data_offsets"])
         if info["dtype"] == "BF16":
-            raw = np.frombuffer(data[a:b], dtype="<u2").astype(np.uint32) << 16
-            arr = raw.view(np.float32)
+            arr = (raw[a:b].view("<u2").astype(np.uint32) << 16).view(np.float32)
         else:
-            arr = np.frombuffer(data[a:b], dtype=np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<"))
-        out[name] = torch.from_numpy(arr.reshape(info["shape"]).copy())
+            arr = np.array(raw[a:b].view(np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<")))
+        out[name] = torch.from_numpy(arr.reshape(info["shape"]))
+    del raw
     return out

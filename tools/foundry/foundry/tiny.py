@@ -51,7 +51,7 @@ MODELS = {
 
 def hf_tensors(cfg, g):
     """Random weights under Hugging Face names and shapes, large enough that every part matters."""
-    H, Hkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    D, H, Hkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     Dh = cfg.get("head_dim") or D // H
     Fd, V = cfg["intermediate_size"], cfg["vocab_size"]
     gemma = cfg["model_type"].startswith("gemma")
@@ -80,10 +80,9 @@ def hf_tensors(cfg, g):
     return t
 
 
-def write_checkpoint(out, name, g):
-    cfg = dict(MODELS[name])
+def write_checkpoint(out, name, g, cfg=None):
     tok = CharTokenizer.default()
-    cfg["vocab_size"] = len(tok.vocab)
+    cfg = dict(cfg or {**MODELS[name], "vocab_size": len(tok.vocab)})
     d = os.path.join(out, name)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.json"), "w") as f:
@@ -209,9 +208,29 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Write tiny random Hugging Face checkpoints and public-format SAEs, and import them as packs.")
     ap.add_argument("--out", required=True)
     ap.add_argument("--models", default=",".join(PACKS), help="comma-separated subset of " + ",".join(PACKS))
+    ap.add_argument("--llama", metavar="H,L,HEADS,KV,FFN,VOCAB",
+                    help="instead: write one random Llama checkpoint of these sizes (and a SAELens SAE at layer L/2) "
+                         "to OUT/checkpoints/llama and OUT/saes, for import and benchmarks at realistic sizes")
     a = ap.parse_args(argv)
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(1234)
+    if a.llama:
+        hidden, layers, heads, kv, ffn, vocab = (int(x) for x in a.llama.split(","))
+        cfg = {**MODELS["llama"], "hidden_size": hidden, "num_hidden_layers": layers, "num_attention_heads": heads,
+               "num_key_value_heads": kv, "intermediate_size": ffn, "vocab_size": vocab, "max_position_embeddings": 8192,
+               "rope_theta": 500000.0, "rope_scaling": {**MODELS["llama"]["rope_scaling"], "original_max_position_embeddings": 8192}}
+        ckpt = write_checkpoint(os.path.join(a.out, "checkpoints"), "llama", g, cfg)
+        sae = os.path.join(a.out, "saes", "saelens")
+        os.makedirs(sae, exist_ok=True)
+        with open(os.path.join(sae, "cfg.json"), "w") as f:
+            json.dump({"architecture": "jumprelu", "d_in": hidden, "d_sae": 4 * hidden, "apply_b_dec_to_input": False,
+                       "hook_name": f"blocks.{layers // 2 - 1}.hook_resid_post", "normalize_activations": "none"}, f)
+        rnd = lambda *shape, std: torch.randn(*shape, generator=g) * std
+        save_safetensors(os.path.join(sae, "sae_weights.safetensors"), {
+            "W_enc": rnd(hidden, 4 * hidden, std=hidden ** -0.5), "b_enc": rnd(4 * hidden, std=0.1),
+            "W_dec": rnd(4 * hidden, hidden, std=hidden ** -0.5), "b_dec": rnd(hidden, std=0.1), "threshold": rnd(4 * hidden, std=0.1).abs()})
+        print(json.dumps({"checkpoint": ckpt, "sae": sae}))
+        return
     saes = write_saes(os.path.join(a.out, "saes"), g)
     check_refusals()
     summary = {"sae_formats": check_sae_formats(saes, g), "packs": {}}

@@ -1,7 +1,5 @@
 package dev.saerl.workers;
 
-import static dev.saerl.workers.GoldenParityTest.floats;
-import static dev.saerl.workers.GoldenParityTest.ints;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,15 +9,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
-import dev.saerl.workers.inference.KvCache;
-import dev.saerl.workers.inference.OnnxDecoder;
+import dev.saerl.workers.inference.GoldenCheck;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.pack.ModelPack;
-import dev.saerl.workers.pack.Safetensors;
 import dev.saerl.workers.sae.JavaSparseAutoencoder;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import dev.saerl.workers.sae.SparseAutoencoder;
-import dev.saerl.workers.sae.SparseCodes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,73 +57,16 @@ class HfImportTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"llama", "qwen2", "gemma2", "mistral"})
-  void prefillCachedDecodeAndSaeCodesMatchThePyTorchGolden(String model) throws Exception {
+  void prefillCachedDecodeAndSaeCodesMatchThePyTorchGolden(String model) {
     ModelPack pack = pack(model);
     assertEquals(tiny.path("packs").path(model).path("hook_layer").asInt(), pack.hookLayer());
-    JsonNode golden = new ObjectMapper().readTree(pack.file("golden.json").toFile());
-    int[] ids = ints(golden.path("input_ids"));
-    int t = ids.length;
-    int d = pack.architecture().dModel();
-    int v = pack.architecture().vocabSize();
-    // the golden steering vector: the feature's decoder row as released, times the coefficient
-    float[] row = new float[d];
-    float[] wDec = Safetensors.read(pack.file(pack.sae().weightsFile())).get("W_dec").data();
-    System.arraycopy(wDec, golden.path("steer_feature").asInt() * d, row, 0, d);
-    float coef = (float) golden.path("steer_coefficient").asDouble();
-    for (int i = 0; i < d; i++) {
-      row[i] *= coef;
-    }
     try (OnnxGenerator generator = new OnnxGenerator(pack, 1); SparseAutoencoder onnxSae = new OnnxSparseAutoencoder(pack, 1)) {
-      SparseAutoencoder javaSae = new JavaSparseAutoencoder(pack);
-      OnnxDecoder decoder = generator.decoder();
-      for (String mode : List.of("plain", "steered")) {
-        JsonNode g = golden.path(mode);
-        String where = model + " " + mode;
-        float[] steer = mode.equals("plain") ? null : repeat(row, t);
-        long[] lids = new long[t];
-        long[] pos = new long[t];
-        long[] mask = new long[t];
-        for (int i = 0; i < t; i++) {
-          lids[i] = ids[i];
-          pos[i] = i;
-          mask[i] = 1;
-        }
-        int[] greedy = ints(g.path("greedy_tokens"));
-        try (KvCache cache = decoder.newCache(1, t + greedy.length)) {
-          float[][] hooks = new float[t][];
-          try (OnnxDecoder.Pass pass = decoder.forward(lids, pos, mask, steer, 1, t, cache)) {
-            float[] logits = new float[t * v];
-            float[] hook = new float[t * d];
-            for (int i = 0; i < t; i++) {
-              System.arraycopy(pass.logits(0, i), 0, logits, i * v, v);
-              hooks[i] = pass.hook(0, i);
-              System.arraycopy(hooks[i], 0, hook, i * d, d);
-            }
-            assertClose(floats(g.path("logits")), logits, where + " prefill logits");
-            assertClose(floats(g.path("hook_resid")), hook, where + " prefill hook_resid");
-            assertEquals(greedy[0], argmax(pass.logits(0, t - 1)), where + " first greedy token");
-          }
-          // cached greedy decoding, one token a pass (sliding windows reach past the prompt here)
-          for (int s = 0; s < greedy.length; s++) {
-            long[] cacheMask = new long[1];
-            cacheMask[0] = 1;
-            try (OnnxDecoder.Pass step = decoder.forward(new long[] {greedy[s]}, new long[] {t + s}, cacheMask,
-                steer == null ? null : row, 1, 1, cache)) {
-              assertClose(floats(g.path("decode_logits").get(s)), step.logits(0, 0), where + " decode step " + s);
-              if (s + 1 < greedy.length) {
-                assertEquals(greedy[s + 1], argmax(step.logits(0, 0)), where + " greedy token " + (s + 1));
-              }
-            }
-          }
-          for (SparseAutoencoder sae : List.of(onnxSae, javaSae)) {
-            List<SparseCodes> codes = sae.encode(hooks);
-            for (int i = 0; i < t; i++) {
-              String what = where + " " + pack.sae().kind() + " SAE codes at " + i + " (" + sae.getClass().getSimpleName() + ")";
-              assertArrayEquals(ints(g.path("sae_ids").get(i)), codes.get(i).ids(), what);
-              assertClose(floats(g.path("sae_values").get(i)), codes.get(i).values(), what);
-            }
-          }
-        }
+      GoldenCheck.Report report = GoldenCheck.run(pack, generator.decoder(), List.of(onnxSae, new JavaSparseAutoencoder(pack)));
+      assertEquals(List.of(), report.mismatches(), model);
+      // 2 modes x (prefill logits, hook, 8 decode steps, 2 SAEs)
+      assertEquals(24, report.differences().size(), model);
+      for (GoldenCheck.Difference d : report.differences()) {
+        assertTrue(d.ok(), model + " " + d);
       }
     }
   }
@@ -191,33 +129,5 @@ class HfImportTest {
       }
     }
     return false;
-  }
-
-  static float[] repeat(float[] row, int times) {
-    float[] out = new float[row.length * times];
-    for (int i = 0; i < times; i++) {
-      System.arraycopy(row, 0, out, i * row.length, row.length);
-    }
-    return out;
-  }
-
-  static int argmax(float[] x) {
-    int best = 0;
-    for (int i = 1; i < x.length; i++) {
-      best = x[i] > x[best] ? i : best;
-    }
-    return best;
-  }
-
-  /** Absolute 1e-4, relative to the reference's scale where values exceed 1 (logits of tens). */
-  static void assertClose(float[] expected, float[] actual, String what) {
-    assertEquals(expected.length, actual.length, what + ": length");
-    double worst = 0;
-    double scale = 1;
-    for (int i = 0; i < expected.length; i++) {
-      worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
-      scale = Math.max(scale, Math.abs(expected[i]));
-    }
-    assertTrue(worst <= GoldenParityTest.TOL * scale, what + ": max abs difference " + worst + " > " + GoldenParityTest.TOL + " x " + scale);
   }
 }

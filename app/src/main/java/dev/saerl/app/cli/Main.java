@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
     description = {
         "Improves a language model's chain-of-thought reasoning with sparse-autoencoder features,",
         "as an event-driven system on Kafka. Run 'saerl <command> --help' for each command."},
-    subcommands = {UpCommand.class, IngestCommand.class, WorkerCommand.class, StreamsCommand.class, CorrectorCommand.class, DemoCommand.class, VerifyCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {UpCommand.class, IngestCommand.class, WorkerCommand.class, StreamsCommand.class, CorrectorCommand.class, DemoCommand.class, VerifyCommand.class, CheckPackCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   private Main() {}
 

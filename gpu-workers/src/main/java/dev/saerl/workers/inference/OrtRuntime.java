@@ -53,6 +53,11 @@ public final class OrtRuntime {
     }
   }
 
+  /** The execution provider the last session was opened with, or null before any. */
+  public static String provider() {
+    return chosen;
+  }
+
   private static void announce(String what) {
     if (!what.equals(chosen)) {
       chosen = what;
