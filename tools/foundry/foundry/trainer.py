@@ -11,6 +11,7 @@ The SAE is carried over unchanged; the new manifest names the old version as its
 import argparse
 import copy
 import json
+import os
 import random
 import time
 
@@ -27,6 +28,11 @@ from .train import batch_of, lm_loss
 
 def load_pack(pack_dir):
     manifest = json.load(open(f"{pack_dir}/manifest.json"))
+    if not os.path.exists(f"{pack_dir}/model.safetensors"):
+        raise SystemExit(f"{pack_dir}: no model.safetensors. The trainer finetunes packs the foundry built (character "
+                         "tokenizer, saerl's TopK SAE); a pack imported from a Hugging Face checkpoint "
+                         f"({manifest.get('source', {}).get('checkpoint', '?')}) is not trainable here yet: "
+                         "steering adapters (saerl demo's feature-rl) work on any pack")
     arch = {k: v for k, v in manifest["architecture"].items() if k in Config.__dataclass_fields__}
     model = Decoder(Config(**arch))
     state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in load_safetensors(f"{pack_dir}/model.safetensors").items()}
