@@ -52,6 +52,35 @@ class GeneratorTest {
   }
 
   @Test
+  void sharedAndGroupedPrefillsGiveEachRowWhatItGetsAlone() {
+    // identical prompts share one prefill unless their prompt steering differs; lengths 1-2x apart
+    // prefill in separate groups; forced tokens lengthen a prompt
+    float[] v = new float[pack.architecture().dModel()];
+    for (int j = 0; j < v.length; j++) {
+      v[j] = j % 2 == 0 ? 5f : -5f;
+    }
+    String q0 = pack.prompt(QUESTIONS.get(0));
+    List<GenerationRequest> batch = List.of(
+        GenerationRequest.greedy(q0, 40),
+        GenerationRequest.greedy(q0, 40).withSteering(Steering.everywhere(v)),
+        GenerationRequest.greedy(q0, 40).withSteering(Steering.window(v, 60, 200)), // steers only generated tokens
+        new GenerationRequest(q0, 40, 0.9f, 1f, 5, Steering.NONE),
+        new GenerationRequest(q0, 40, 0.9f, 1f, 6, Steering.NONE),
+        GenerationRequest.greedy(pack.prompt(QUESTIONS.get(1)), 40),
+        GenerationRequest.greedy(q0, 40).continuing(new int[] {10, 11, 12}),
+        GenerationRequest.greedy(pack.prompt(QUESTIONS.get(2)), 40));
+    List<GenerationResult> together = generator.generate(batch);
+    for (int i = 0; i < batch.size(); i++) {
+      GenerationResult alone = generator.generate(List.of(batch.get(i))).get(0);
+      assertArrayEquals(alone.tokens(), together.get(i).tokens(), "row " + i);
+      for (int t = 0; t < alone.tokens().length; t++) {
+        assertArrayEquals(alone.hookResiduals()[t], together.get(i).hookResiduals()[t], 1e-4f, "row " + i + " residual " + t);
+      }
+    }
+    assertTrue(!java.util.Arrays.equals(together.get(0).tokens(), together.get(1).tokens()), "steering changed nothing");
+  }
+
+  @Test
   void theSameSeedGivesTheSameSampleAndTheStopStringIsCut() {
     var req = new GenerationRequest(pack.prompt(QUESTIONS.get(1)), 100, 0.7f, 1f, 77, Steering.NONE);
     var a = generator.generate(List.of(req)).get(0);

@@ -118,6 +118,30 @@ public final class KvCache implements AutoCloseable {
     length += seq;
   }
 
+  /**
+   * Copies {@code count} slots of row {@code fromRow} of another cache, from slot {@code fromSlot},
+   * into row {@code toRow} at {@code toSlot}, with their mask: prompts prefilled apart join the batch.
+   */
+  void copyRow(KvCache from, int fromRow, int fromSlot, int toRow, int toSlot, int count) {
+    int hd = arch.headDim();
+    int heads = arch.nKvHead();
+    for (int i = 0; i < slots.length; i++) {
+      for (int h = 0; h < heads; h++) {
+        slots[i].put(((toRow * heads + h) * capacity + toSlot) * hd, from.slots[i],
+            ((fromRow * heads + h) * from.capacity + fromSlot) * hd, count * hd);
+      }
+    }
+    System.arraycopy(from.mask, fromRow * from.capacity + fromSlot, mask, toRow * capacity + toSlot, count);
+  }
+
+  /** Declares the first {@code n} slots written (by {@link #copyRow}); their mask says which are real. */
+  void filled(int n) {
+    if (n > capacity) {
+      throw new IllegalArgumentException(n + " slots filled in a cache of " + capacity);
+    }
+    length = n;
+  }
+
   /** Keeps only the given rows (ascending), in that order: a batch shrinks as rows finish. */
   public void keep(int[] rows) {
     int row = rowSize();

@@ -4,7 +4,9 @@ import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.text.HfTokenizer;
 import dev.saerl.workers.text.Tokenizer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -166,26 +168,6 @@ public final class OnnxGenerator implements Generator {
       rows[b] = new Row(request, prompt);
       width = Math.max(width, rows[b].prompt.length);
     }
-    // prefill: left-padded prompts, padding masked out and placed at position 0
-    long[] ids = new long[batch * width];
-    long[] pos = new long[batch * width];
-    long[] mask = new long[batch * width];
-    float[] steer = null;
-    for (int b = 0; b < batch; b++) {
-      int pad = width - rows[b].prompt.length;
-      for (int t = 0; t < width; t++) {
-        int i = b * width + t;
-        boolean real = t >= pad;
-        ids[i] = real ? rows[b].prompt[t - pad] : pack.padTokenId();
-        pos[i] = real ? t - pad : 0;
-        mask[i] = real ? 1 : 0;
-        float[] v = real ? steerAt(rows[b].request, t - pad) : null;
-        if (v != null) {
-          steer = steer == null ? new float[batch * width * d] : steer;
-          System.arraycopy(v, 0, steer, i * d, d);
-        }
-      }
-    }
     int longest = 0;
     for (Row r : rows) {
       longest = Math.max(longest, r.request.maxNewTokens());
@@ -196,8 +178,8 @@ public final class OnnxGenerator implements Generator {
     }
     int generated = 0;
     try (KvCache cache = decoder.newCache(batch, width + longest)) {
-      OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, batch, width, cache);
-      int seq = width;
+      float[][] first = prefill(rows, width, cache);
+      OnnxDecoder.Pass pass = null; // null: the next tokens come from the prefill's logits
       while (true) {
         try {
           // read this pass: the fed tokens' residuals, then the next token of every unfinished row
@@ -206,14 +188,15 @@ public final class OnnxGenerator implements Generator {
             if (r.finish != null) {
               continue;
             }
-            if (!r.tokens.isEmpty()) {
-              r.hooks.add(pass.hook(c, seq - 1)); // residual of the token fed in this pass
+            if (pass != null) {
+              r.hooks.add(pass.hook(c, 0)); // residual of the token fed in this pass
             }
             if (r.tokens.size() >= r.request.maxNewTokens()) {
               r.finish = GenerationResult.FinishReason.LENGTH;
               continue;
             }
-            int token = Sampler.next(pass.logits(c, seq - 1), r.request.temperature(), r.request.topP(), r.rng);
+            float[] logits = pass == null ? first[live[c]] : pass.logits(c, 0);
+            int token = Sampler.next(logits, r.request.temperature(), r.request.topP(), r.rng);
             if (pack.eosTokenIds().contains(token)) { // end of sequence: stop, without the token
               r.finish = GenerationResult.FinishReason.STOP;
               r.text = tokenizer.decode(r.tokens.stream().mapToInt(Integer::intValue).toArray());
@@ -226,7 +209,9 @@ public final class OnnxGenerator implements Generator {
             }
           }
         } finally {
-          pass.close();
+          if (pass != null) {
+            pass.close();
+          }
         }
         int active = 0;
         for (int b : live) {
@@ -270,7 +255,6 @@ public final class OnnxGenerator implements Generator {
           }
         }
         pass = decoder.forward(nextIds, nextPos, nextMask, nextSteer, n, 1, cache);
-        seq = 1;
       }
     }
     long nanos = System.nanoTime() - t0;
@@ -281,6 +265,111 @@ public final class OnnxGenerator implements Generator {
       out.add(new GenerationResult(r.prompt, toks, text, r.finish, r.hooks.toArray(new float[0][]), nanos, generated));
     }
     return out;
+  }
+
+  /**
+   * Fills the cache's first {@code width} slots with every row's prompt, left-padded, and returns
+   * each row's next-token logits. Rows with the same prompt and prompt steering (a query's samples,
+   * rollouts from one prefix) share one prefill; the distinct prompts run in groups of similar
+   * length, so little of a pass is padding (a group grows while its longest prompt is within
+   * {@link #GROUP_SPREAD} of its shortest).
+   */
+  private float[][] prefill(Row[] rows, int width, KvCache cache) {
+    int d = decoder.architecture().dModel();
+    Map<PromptKey, Integer> index = new HashMap<>();
+    List<Integer> distinct = new ArrayList<>(); // the first row of each distinct prompt
+    int[] distinctOf = new int[rows.length];
+    float[][] steers = new float[rows.length][];
+    for (int b = 0; b < rows.length; b++) {
+      steers[b] = promptSteering(rows[b], d);
+      int row = b;
+      distinctOf[b] = index.computeIfAbsent(new PromptKey(rows[b].prompt, steers[b]), k -> {
+        distinct.add(row);
+        return distinct.size() - 1;
+      });
+    }
+    Integer[] order = new Integer[distinct.size()];
+    for (int u = 0; u < order.length; u++) {
+      order[u] = u;
+    }
+    java.util.Arrays.sort(order, java.util.Comparator.comparingInt(u -> rows[distinct.get(u)].prompt.length));
+    float[][] logits = new float[order.length][];
+    for (int from = 0; from < order.length; ) {
+      int shortest = rows[distinct.get(order[from])].prompt.length;
+      int to = from + 1;
+      while (to < order.length && rows[distinct.get(order[to])].prompt.length <= shortest * GROUP_SPREAD) {
+        to++;
+      }
+      int n = to - from;
+      int w = rows[distinct.get(order[to - 1])].prompt.length;
+      long[] ids = new long[n * w];
+      long[] pos = new long[n * w];
+      long[] mask = new long[n * w];
+      float[] steer = null;
+      for (int i = 0; i < n; i++) {
+        int b = distinct.get(order[from + i]);
+        int[] prompt = rows[b].prompt;
+        int pad = w - prompt.length;
+        for (int t = 0; t < w; t++) {
+          boolean real = t >= pad;
+          ids[i * w + t] = real ? prompt[t - pad] : pack.padTokenId();
+          pos[i * w + t] = real ? t - pad : 0;
+          mask[i * w + t] = real ? 1 : 0;
+        }
+        if (steers[b] != null) {
+          steer = steer == null ? new float[n * w * d] : steer;
+          System.arraycopy(steers[b], 0, steer, (i * w + pad) * d, prompt.length * d);
+        }
+      }
+      try (KvCache part = decoder.newCache(n, w); OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, n, w, part)) {
+        for (int i = 0; i < n; i++) {
+          int u = order[from + i];
+          logits[u] = pass.logits(i, w - 1);
+          int len = rows[distinct.get(u)].prompt.length;
+          for (int b = 0; b < rows.length; b++) {
+            if (distinctOf[b] == u) {
+              cache.copyRow(part, i, w - len, b, width - len, len);
+            }
+          }
+        }
+      }
+      from = to;
+    }
+    cache.filled(width);
+    float[][] out = new float[rows.length][];
+    for (int b = 0; b < rows.length; b++) {
+      out[b] = logits[distinctOf[b]].clone(); // rows sample independently
+    }
+    return out;
+  }
+
+  /** How much longer than a prefill group's shortest prompt its longest may be. */
+  static final double GROUP_SPREAD = 1.15;
+
+  /** What is added at each prompt position [len * d], or null when nothing is. */
+  private float[] promptSteering(Row row, int d) {
+    float[] out = null;
+    for (int t = 0; t < row.prompt.length; t++) {
+      float[] v = steerAt(row.request, t);
+      if (v != null) {
+        out = out == null ? new float[row.prompt.length * d] : out;
+        System.arraycopy(v, 0, out, t * d, d);
+      }
+    }
+    return out;
+  }
+
+  /** A prompt's tokens and steering, compared by content. */
+  private record PromptKey(int[] tokens, float[] steer) {
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof PromptKey k && java.util.Arrays.equals(tokens, k.tokens) && java.util.Arrays.equals(steer, k.steer);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * java.util.Arrays.hashCode(tokens) + java.util.Arrays.hashCode(steer);
+    }
   }
 
   @Override
