@@ -293,15 +293,30 @@ public final class OnnxGenerator implements Generator {
       order[u] = u;
     }
     java.util.Arrays.sort(order, java.util.Comparator.comparingInt(u -> rows[distinct.get(u)].prompt.length));
-    float[][] logits = new float[order.length][];
-    for (int from = 0; from < order.length; ) {
+    List<int[]> groups = new ArrayList<>(); // [from, to) in order
+    for (int from = 0, to; from < order.length; from = to) {
       int shortest = rows[distinct.get(order[from])].prompt.length;
-      int to = from + 1;
+      to = from + 1;
       while (to < order.length && rows[distinct.get(order[to])].prompt.length <= shortest * GROUP_SPREAD) {
         to++;
       }
-      int n = to - from;
-      int w = rows[distinct.get(order[to - 1])].prompt.length;
+      groups.add(new int[] {from, to});
+    }
+    // one group of distinct prompts: prefill straight into the batch's cache, in batch order
+    boolean direct = groups.size() == 1 && distinct.size() == rows.length;
+    if (direct) {
+      for (int u = 0; u < order.length; u++) {
+        order[u] = u;
+      }
+    }
+    float[][] logits = new float[order.length][];
+    for (int[] group : groups) {
+      int from = group[0];
+      int n = group[1] - from;
+      int w = 0;
+      for (int i = 0; i < n; i++) {
+        w = Math.max(w, rows[distinct.get(order[from + i])].prompt.length);
+      }
       long[] ids = new long[n * w];
       long[] pos = new long[n * w];
       long[] mask = new long[n * w];
@@ -321,21 +336,27 @@ public final class OnnxGenerator implements Generator {
           System.arraycopy(steers[b], 0, steer, (i * w + pad) * d, prompt.length * d);
         }
       }
-      try (KvCache part = decoder.newCache(n, w); OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, n, w, part)) {
+      KvCache part = direct ? cache : decoder.newCache(n, w);
+      try (OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, n, w, part)) {
         for (int i = 0; i < n; i++) {
           int u = order[from + i];
           logits[u] = pass.logits(i, w - 1);
           int len = rows[distinct.get(u)].prompt.length;
-          for (int b = 0; b < rows.length; b++) {
+          for (int b = 0; b < rows.length && !direct; b++) {
             if (distinctOf[b] == u) {
               cache.copyRow(part, i, w - len, b, width - len, len);
             }
           }
         }
+      } finally {
+        if (!direct) {
+          part.close();
+        }
       }
-      from = to;
     }
-    cache.filled(width);
+    if (!direct) {
+      cache.filled(width);
+    }
     float[][] out = new float[rows.length][];
     for (int b = 0; b < rows.length; b++) {
       out[b] = logits[distinctOf[b]].clone(); // rows sample independently
