@@ -27,7 +27,8 @@ def main(argv=None):
     generate(model, tok, [prompt(q) for q in questions[:4]], max_new_tokens=a.max_new_tokens)
     for b in [int(x) for x in a.batches.split(",")]:
         prompts = [prompt(questions[i % len(questions)]) for i in range(b)]
-        generate(model, tok, prompts, max_new_tokens=a.max_new_tokens)  # warm-up at this batch size, not timed
+        for _ in range(3):  # warm-up at this batch size, not timed (as many as the Java side, whose JIT needs them)
+            generate(model, tok, prompts, max_new_tokens=a.max_new_tokens)
         tokens, seconds = 0, 0.0
         for _ in range(a.repeats):
             t0 = time.perf_counter()

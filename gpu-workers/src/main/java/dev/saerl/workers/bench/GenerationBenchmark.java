@@ -18,6 +18,9 @@ import java.util.List;
  * Args: PACK_DIR QUESTIONS_FILE (one question per line) BATCHES (e.g. 1,16,64) MAX_NEW_TOKENS REPEATS
  */
 public final class GenerationBenchmark {
+  /** Untimed runs at each batch size before timing; the JIT needs a few (foundry.bench does as many). */
+  static final int WARM_UP = 3;
+
   private GenerationBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -31,7 +34,9 @@ public final class GenerationBenchmark {
       for (String b : args[2].split(",")) {
         int batch = Integer.parseInt(b.trim());
         List<GenerationRequest> reqs = requests(pack, questions, batch, maxNew);
-        gen.generate(reqs); // warm-up at this batch size (buffers, JIT), not timed
+        for (int w = 0; w < WARM_UP; w++) {
+          gen.generate(reqs); // warm-up at this batch size (buffers, JIT), not timed
+        }
         long tokens = 0;
         long nanos = 0;
         for (int r = 0; r < repeats; r++) {
