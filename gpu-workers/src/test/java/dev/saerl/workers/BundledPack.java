@@ -1,9 +1,14 @@
 package dev.saerl.workers;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
-/** Where the committed bundled model pack is, for tests. */
+/** Where the committed bundled model pack is, and the foundry beside it, for tests. */
 public final class BundledPack {
   private BundledPack() {}
 
@@ -15,5 +20,15 @@ public final class BundledPack {
       }
     }
     throw new IllegalStateException("bundled model pack models/arith not found from " + root.toAbsolutePath());
+  }
+
+  /** Runs {@code python3 -m MODULE --out OUT} in tools/foundry (Debian's python3-torch) and fails the test if it fails. */
+  public static void runFoundry(String module, Path out) throws Exception {
+    Path foundry = dir().resolveSibling("../tools/foundry").normalize();
+    Process p = new ProcessBuilder("/usr/bin/python3", "-m", module, "--out", out.toString())
+        .directory(foundry.toFile()).redirectErrorStream(true).start();
+    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(300, TimeUnit.SECONDS), module + " timed out");
+    assertEquals(0, p.exitValue(), log);
   }
 }

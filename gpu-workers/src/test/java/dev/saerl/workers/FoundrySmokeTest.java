@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.pack.ModelPack;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,12 +23,7 @@ class FoundrySmokeTest {
 
   @Test
   void theFoundryWritesPacksTheJavaRuntimeAccepts() throws Exception {
-    Path foundry = BundledPack.dir().resolveSibling("../tools/foundry").normalize();
-    Process p = new ProcessBuilder("/usr/bin/python3", "-m", "foundry.smoke", "--out", out.toString())
-        .directory(foundry.toFile()).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(300, TimeUnit.SECONDS), "foundry smoke test timed out");
-    assertEquals(0, p.exitValue(), log);
+    BundledPack.runFoundry("foundry.smoke", out);
     for (String name : List.of("base", "sft", "dpo")) {
       ModelPack pack = ModelPack.load(out.resolve(name));
       try (OnnxGenerator g = new OnnxGenerator(pack, 1)) {

@@ -15,11 +15,9 @@ import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.sae.JavaSparseAutoencoder;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import dev.saerl.workers.sae.SparseAutoencoder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -42,12 +40,7 @@ class HfImportTest {
 
   @BeforeAll
   static void importTinyCheckpoints() throws Exception {
-    Path foundry = BundledPack.dir().resolveSibling("../tools/foundry").normalize();
-    Process p = new ProcessBuilder("/usr/bin/python3", "-m", "foundry.tiny", "--out", out.toString())
-        .directory(foundry.toFile()).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(300, TimeUnit.SECONDS), "foundry.tiny timed out");
-    assertEquals(0, p.exitValue(), log);
+    BundledPack.runFoundry("foundry.tiny", out);
     tiny = new ObjectMapper().readTree(out.resolve("tiny.json").toFile());
   }
 

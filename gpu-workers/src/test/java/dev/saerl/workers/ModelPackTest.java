@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,24 @@ class ModelPackTest {
     editManifest(pack, m -> m.remove("hook_layer"));
     var e = assertThrows(ModelPackException.class, () -> ModelPack.load(pack));
     assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("hook_layer"), e.getMessage());
+  }
+
+  @Test
+  void anUnknownSaeKindAndMalformedEndOfSequenceTokensAreNamed() throws IOException {
+    Path pack = copy();
+    editManifest(pack, m -> ((ObjectNode) m.get("sae")).put("kind", "gated"));
+    var e = assertThrows(ModelPackException.class, () -> ModelPack.load(pack));
+    assertTrue(e.getMessage().contains("sae.kind") && e.getMessage().contains("gated"), e.getMessage());
+    editManifest(pack, m -> {
+      ((ObjectNode) m.get("sae")).put("kind", "topk");
+      m.putArray("eos_token_ids").add("two");
+    });
+    e = assertThrows(ModelPackException.class, () -> ModelPack.load(pack));
+    assertTrue(e.getMessage().contains("eos_token_ids"), e.getMessage());
+    editManifest(pack, m -> m.remove("eos_token_ids"));
+    ModelPack loaded = ModelPack.load(pack);
+    assertEquals(List.of(), loaded.eosTokenIds());
+    assertTrue(loaded.sae().inputMinusBDec(), "saerl's TopK SAEs subtract b_dec");
   }
 
   @Test
