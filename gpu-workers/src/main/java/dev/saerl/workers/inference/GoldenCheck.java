@@ -53,7 +53,7 @@ public final class GoldenCheck {
     }
     int d = pack.architecture().dModel();
     float[] row = new float[d]; // the golden steering vector: the feature's decoder row as stored, times the coefficient
-    float[] wDec = Safetensors.read(pack.file(pack.sae().weightsFile())).get("W_dec").data();
+    float[] wDec = Safetensors.read(pack.file(pack.sae().weightsFile()), List.of("W_dec")).get("W_dec").data();
     System.arraycopy(wDec, golden.path("steer_feature").asInt() * d, row, 0, d);
     float coef = (float) golden.path("steer_coefficient").asDouble();
     for (int i = 0; i < d; i++) {

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,6 +25,14 @@ public final class Safetensors {
   private Safetensors() {}
 
   public static Map<String, Tensor> read(Path file) {
+    return read(file, null);
+  }
+
+  /**
+   * Reads only the named tensors (all when {@code names} is null); a name the file lacks is absent
+   * from the result. Each tensor is mapped on its own, so files over 2 GiB read.
+   */
+  public static Map<String, Tensor> read(Path file, Collection<String> names) {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       ch.read(len, 0);
@@ -34,12 +43,11 @@ public final class Safetensors {
       ByteBuffer header = ByteBuffer.allocate((int) headerLen);
       ch.read(header, 8);
       JsonNode json = new ObjectMapper().readTree(header.array());
-      ByteBuffer body = ch.map(FileChannel.MapMode.READ_ONLY, 8 + headerLen, ch.size() - 8 - headerLen).order(ByteOrder.LITTLE_ENDIAN);
       Map<String, Tensor> out = new LinkedHashMap<>();
       for (Iterator<Map.Entry<String, JsonNode>> it = json.fields(); it.hasNext(); ) {
         var e = it.next();
-        if (!e.getKey().equals("__metadata__")) {
-          out.put(e.getKey(), tensor(file, e.getKey(), e.getValue(), body));
+        if (!e.getKey().equals("__metadata__") && (names == null || names.contains(e.getKey()))) {
+          out.put(e.getKey(), tensor(file, e.getKey(), e.getValue(), ch, 8 + headerLen));
         }
       }
       return out;
@@ -48,23 +56,42 @@ public final class Safetensors {
     }
   }
 
-  private static Tensor tensor(Path file, String name, JsonNode info, ByteBuffer body) {
+  private static Tensor tensor(Path file, String name, JsonNode info, FileChannel ch, long base) throws IOException {
     long[] shape = new long[info.path("shape").size()];
     long count = 1;
     for (int i = 0; i < shape.length; i++) {
       shape[i] = info.path("shape").get(i).asLong();
       count *= shape[i];
     }
-    int start = info.path("data_offsets").get(0).asInt();
+    long from = info.path("data_offsets").get(0).asLong();
+    long to = info.path("data_offsets").get(1).asLong();
     String dtype = info.path("dtype").asText();
-    float[] data = new float[Math.toIntExact(count)];
-    for (int i = 0; i < data.length; i++) {
-      data[i] = switch (dtype) {
-        case "F32" -> body.getFloat(start + 4 * i);
-        case "F16" -> Float.float16ToFloat(body.getShort(start + 2 * i));
-        case "BF16" -> Float.intBitsToFloat((body.getShort(start + 2 * i) & 0xffff) << 16);
-        default -> throw new ModelPackException(file + ": tensor " + name + " has unsupported dtype " + dtype);
-      };
+    int width = switch (dtype) {
+      case "F32" -> 4;
+      case "F16", "BF16" -> 2;
+      default -> throw new ModelPackException(file + ": tensor " + name + " has unsupported dtype " + dtype);
+    };
+    if (to - from != count * width || base + to > ch.size()) {
+      throw new ModelPackException(file + ": tensor " + name + " has bytes " + from + ".." + to + ", which do not hold "
+          + count + " " + dtype + " values inside the file");
+    }
+    if (count > Integer.MAX_VALUE - 8) {
+      throw new ModelPackException(file + ": tensor " + name + " has " + count + " values, more than one Java array holds");
+    }
+    ByteBuffer body = ch.map(FileChannel.MapMode.READ_ONLY, base + from, to - from).order(ByteOrder.LITTLE_ENDIAN);
+    float[] data = new float[(int) count];
+    switch (dtype) {
+      case "F32" -> body.asFloatBuffer().get(data);
+      case "F16" -> {
+        for (int i = 0; i < data.length; i++) {
+          data[i] = Float.float16ToFloat(body.getShort(2 * i));
+        }
+      }
+      default -> {
+        for (int i = 0; i < data.length; i++) {
+          data[i] = Float.intBitsToFloat((body.getShort(2 * i) & 0xffff) << 16);
+        }
+      }
     }
     return new Tensor(shape, data);
   }

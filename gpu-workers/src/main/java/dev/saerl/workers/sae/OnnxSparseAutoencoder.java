@@ -20,7 +20,7 @@ public final class OnnxSparseAutoencoder implements SparseAutoencoder {
 
   public OnnxSparseAutoencoder(ModelPack pack, int threads) {
     var spec = pack.sae();
-    this.weights = SaeWeights.read(pack);
+    this.weights = SaeWeights.decoder(pack);
     this.session = OrtRuntime.open(pack.file(spec.encodeFile()), threads);
     try {
       if (!session.getInputNames().contains("x") || !session.getOutputNames().contains("codes")) {

@@ -9,24 +9,28 @@ import java.util.Map;
 
 /**
  * An SAE's weights in SAELens layout: W_enc [d_in,F], b_enc [F], W_dec [F,d_in], b_dec [d_in], and
- * threshold [F] for a JumpReLU SAE; checked against the manifest's {@code sae} sizes.
+ * threshold [F] for a JumpReLU SAE; checked against the manifest's {@code sae} sizes. The encoder
+ * tensors are null when only the decoder was read ({@link #decoder}).
  */
 record SaeWeights(SaeSpec spec, float[] wEnc, float[] bEnc, float[] wDec, float[] bDec, float[] threshold) {
 
   static SaeWeights read(ModelPack pack) {
-    return read(pack.file(pack.sae().weightsFile()), pack.sae());
-  }
-
-  static SaeWeights read(Path file, SaeSpec spec) {
+    Path file = pack.file(pack.sae().weightsFile());
+    SaeSpec spec = pack.sae();
     Map<String, Safetensors.Tensor> t = Safetensors.read(file);
     int d = spec.dIn();
     int f = spec.features();
-    float[] wEnc = tensor(file, t, "W_enc", d, f);
-    float[] bEnc = tensor(file, t, "b_enc", f);
-    float[] wDec = tensor(file, t, "W_dec", f, d);
-    float[] bDec = tensor(file, t, "b_dec", d);
-    float[] threshold = spec.jumpRelu() ? tensor(file, t, "threshold", f) : null;
-    return new SaeWeights(spec, wEnc, bEnc, wDec, bDec, threshold);
+    return new SaeWeights(spec, tensor(file, t, "W_enc", d, f), tensor(file, t, "b_enc", f), tensor(file, t, "W_dec", f, d),
+        tensor(file, t, "b_dec", d), spec.jumpRelu() ? tensor(file, t, "threshold", f) : null);
+  }
+
+  /** Only the decoder (what steering reads), for an SAE whose encoder runs elsewhere: half the memory. */
+  static SaeWeights decoder(ModelPack pack) {
+    Path file = pack.file(pack.sae().weightsFile());
+    SaeSpec spec = pack.sae();
+    Map<String, Safetensors.Tensor> t = Safetensors.read(file, java.util.List.of("W_dec", "b_dec"));
+    return new SaeWeights(spec, null, null, tensor(file, t, "W_dec", spec.features(), spec.dIn()),
+        tensor(file, t, "b_dec", spec.dIn()), null);
   }
 
   private static float[] tensor(Path file, Map<String, Safetensors.Tensor> t, String name, long... shape) {
