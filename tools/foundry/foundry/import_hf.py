@@ -72,8 +72,13 @@ def export_decoder(model, path, fp16, external):
     data_file = os.path.basename(path) + ".data"
     external = external or sum(t.numel() for t in stored.values()) * (2 if fp16 else 4) > EXTERNAL_DATA_BYTES
     casts, offset = [], 0
+    total, done, shown = sum(t.numel() for t in stored.values()), 0, 0
     with open(path + ".data", "wb") if external else open(os.devnull, "wb") as data:
         for name, t in stored.items():
+            done += t.numel()
+            if total > 50_000_000 and done * 10 // total > shown:  # progress on large models
+                shown = done * 10 // total
+                print(f"  weights written: {shown * 10}% of {total / 1e6:.0f} M", file=sys.stderr, flush=True)
             half = fp16 and t.numel() >= 1024
             arr = t.detach().contiguous().numpy().astype(np.float16 if half else np.float32)
             init = TensorProto(name=name + ".fp16" if half else name, data_type=TensorProto.FLOAT16 if half else TensorProto.FLOAT,
@@ -170,6 +175,7 @@ def main(argv=None):
     if a.hook_layer is not None and sae_hook is not None and a.hook_layer != sae_hook:
         print(f"note: --hook-layer {a.hook_layer} overrides the SAE's own hook layer {sae_hook}", file=sys.stderr)
     model, hf_cfg = hf.load_checkpoint(a.checkpoint, hook)
+    print(f"checkpoint read in {time.time() - t0:.1f} s", file=sys.stderr, flush=True)
     cfg = model.c
     if sae.W_enc.shape[0] != cfg.d_model:
         raise SystemExit(f"{a.sae}: SAE d_in {sae.W_enc.shape[0]} but the checkpoint's hidden_size is {cfg.d_model}")
