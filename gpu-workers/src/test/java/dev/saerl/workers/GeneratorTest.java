@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
+import dev.saerl.workers.inference.KvCache;
+import dev.saerl.workers.inference.OnnxDecoder;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.pack.ModelPack;
@@ -78,6 +80,41 @@ class GeneratorTest {
       }
     }
     assertTrue(!java.util.Arrays.equals(together.get(0).tokens(), together.get(1).tokens()), "steering changed nothing");
+  }
+
+  @Test
+  void aCacheThatHasToGrowGivesWhatACacheWithRoomGives() {
+    OnnxDecoder decoder = generator.decoder();
+    int[] prompt = generator.tokenizer().encode(pack.prompt(QUESTIONS.get(1)), true);
+    int t = prompt.length;
+    long[] ids = new long[t];
+    long[] pos = new long[t];
+    long[] mask = new long[t];
+    for (int i = 0; i < t; i++) {
+      ids[i] = prompt[i];
+      pos[i] = i;
+      mask[i] = 1;
+    }
+    try (KvCache tight = decoder.newCache(1, t); KvCache roomy = decoder.newCache(1, t + 40)) {
+      long next = -1;
+      for (int step = 0; step <= 30; step++) {
+        long[] in = step == 0 ? ids : new long[] {next};
+        long[] p = step == 0 ? pos : new long[] {t + step - 1};
+        long[] m = step == 0 ? mask : new long[] {1};
+        int seq = in.length;
+        try (OnnxDecoder.Pass a = decoder.forward(in, p, m, null, 1, seq, tight);
+             OnnxDecoder.Pass b = decoder.forward(in, p, m, null, 1, seq, roomy)) {
+          assertArrayEquals(b.logits(0, seq - 1), a.logits(0, seq - 1), 1e-5f, "step " + step);
+          float[] l = a.logits(0, seq - 1);
+          int best = 0;
+          for (int i = 1; i < l.length; i++) {
+            best = l[i] > l[best] ? i : best;
+          }
+          next = best;
+        }
+      }
+      assertTrue(tight.capacity() > t, "the tight cache grew");
+    }
   }
 
   @Test

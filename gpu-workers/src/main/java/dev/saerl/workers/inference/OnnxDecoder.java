@@ -114,14 +114,14 @@ public final class OnnxDecoder implements AutoCloseable {
       Map<String, OnnxTensor> inputs = new HashMap<>();
       inputs.put("input_ids", track(owned, OnnxTensor.createTensor(env, longs(ids), new long[] {batch, seq})));
       inputs.put("position_ids", track(owned, OnnxTensor.createTensor(env, longs(positions), new long[] {batch, seq})));
+      if (cache != null) {
+        cache.ensureRoom(seq); // before the mask and the views, which have the cache's capacity
+      }
       boolean readCache = cache != null && cache.length() > 0; // an empty cache is read as no slots at all
       long[] fullMask = readCache ? cache.attentionMask(mask, seq) : mask;
       inputs.put("attention_mask", track(owned, OnnxTensor.createTensor(env, longs(fullMask), new long[] {batch, fullMask.length / batch})));
       float[] s = steer != null ? steer : new float[batch * seq * arch.dModel()];
       inputs.put("steer", track(owned, OnnxTensor.createTensor(env, floats(s), new long[] {batch, seq, arch.dModel()})));
-      if (cache != null) {
-        cache.ensureRoom(seq);
-      }
       for (int i = 0; i < pastNames.size(); i++) {
         if (!readCache) {
           long[] shape = {batch, arch.nKvHead(), 0, arch.headDim()};
