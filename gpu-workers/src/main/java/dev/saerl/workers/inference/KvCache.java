@@ -14,11 +14,14 @@ import java.util.List;
  * The KV cache of a batch, owned by the runtime: per layer a key and a value buffer
  * [B, n_kv_head, capacity, head_dim] in native memory, handed to ONNX Runtime as the pass's past
  * without copying, and a slot mask [B, capacity] (1 where a row has a real token). A pass attends to
- * all {@code capacity} slots (empty ones are masked), so capacity should be what the batch will need
- * (prompt plus new tokens); it doubles when it runs out. Rows fill their slots in order, so a real
+ * all {@code capacity} slots (empty ones are masked), so a cache should not be much larger than what
+ * is filled: it grows by an eighth, at least {@link #GROWTH} slots, when it runs out. Rows fill their slots in order, so a real
  * slot's position is the count of real slots before it.
  */
 public final class KvCache implements AutoCloseable {
+  /** The fewest slots a growing cache adds. */
+  public static final int GROWTH = 32;
+
   private final Architecture arch;
   private final FloatBuffer[] slots;
   private final OnnxTensor[] tensors;
@@ -80,12 +83,12 @@ public final class KvCache implements AutoCloseable {
     return tensors[index];
   }
 
-  /** Makes room for {@code seq} more slots, doubling the capacity when needed (before a pass reads the views). */
+  /** Makes room for {@code seq} more slots (before a pass builds its mask and reads the views). */
   void ensureRoom(int seq) {
     if (length + seq <= capacity) {
       return;
     }
-    int grown = Math.max(2 * capacity, length + seq);
+    int grown = Math.max(capacity + Math.max(GROWTH, capacity / 8), length + seq);
     int hd = arch.headDim();
     for (int i = 0; i < slots.length; i++) {
       FloatBuffer next = allocate(batch * arch.nKvHead() * grown * hd);
