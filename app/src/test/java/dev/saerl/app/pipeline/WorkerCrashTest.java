@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("integration")
 class WorkerCrashTest {
-  static final int QUERIES = 120; // enough that three runs killed shortly after their first commits leave work (a run does ~50 generations)
+  /** Enough that three runs killed shortly after their first commits leave work (a run does ~50 generations). */
+  static final int QUERIES = 120;
   static final int SAMPLES = 3;
   static final int KILLS = 3;
 

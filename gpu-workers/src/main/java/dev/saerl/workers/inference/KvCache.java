@@ -15,8 +15,8 @@ import java.util.List;
  * [B, n_kv_head, capacity, head_dim] in native memory, handed to ONNX Runtime as the pass's past
  * without copying, and a slot mask [B, capacity] (1 where a row has a real token). A pass attends to
  * all {@code capacity} slots (empty ones are masked), so a cache should not be much larger than what
- * is filled: it grows by an eighth, at least {@link #GROWTH} slots, when it runs out. Rows fill their slots in order, so a real
- * slot's position is the count of real slots before it.
+ * is filled: it grows by an eighth, at least {@link #GROWTH} slots, when it runs out. Rows fill
+ * their slots in order, so a real slot's position is the count of real slots before it.
  */
 public final class KvCache implements AutoCloseable {
   /** The fewest slots a growing cache adds. */
