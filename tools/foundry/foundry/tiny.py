@@ -6,7 +6,8 @@ the importer (foundry.import_hf) that needs no download.
 writes DIR/checkpoints/<model> (config.json, safetensors shards, tokenizer.json) for a Llama with
 grouped-query attention and llama3 RoPE scaling (two shards, one in bf16, and an index), a Qwen2
 with attention biases and tied embeddings, a Gemma-2 (sliding window, soft-capping, head_dim !=
-hidden/heads, sandwich norms) and a Mistral (sliding window on every layer); DIR/saes/ in each
+hidden/heads, sandwich norms), a Gemma (multi-query attention, 1+w norms, scaled embeddings) and a
+Mistral (sliding window on every layer); DIR/saes/ in each
 public SAE layout (SAELens standard, jumprelu and topk; sparsify; Goodfire; Gemma Scope), each
 checked against its release's own formulas after conversion; and DIR/packs/<model> via the
 importer with --check-reference (the foundry's forward against the independent NumPy forward).
@@ -42,6 +43,10 @@ MODELS = {
                "rope_theta": 10000.0, "max_position_embeddings": 256, "hidden_activation": "gelu_pytorch_tanh",
                "query_pre_attn_scalar": 32, "sliding_window": 4, "attn_logit_softcapping": 2.0,
                "final_logit_softcapping": 8.0, "bos_token_id": 1, "eos_token_id": 2},
+    "gemma": {"model_type": "gemma", "hidden_size": D, "num_hidden_layers": 2, "num_attention_heads": 4,
+              "num_key_value_heads": 1, "head_dim": 16, "intermediate_size": 96, "rms_norm_eps": 1e-6,
+              "rope_theta": 10000.0, "max_position_embeddings": 256, "hidden_act": "gelu", "bos_token_id": 1,
+              "eos_token_id": 2},
     "mistral": {"model_type": "mistral", "hidden_size": D, "num_hidden_layers": 2, "num_attention_heads": 4,
                 "num_key_value_heads": 1, "intermediate_size": 96, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
                 "max_position_embeddings": 256, "sliding_window": 5, "tie_word_embeddings": False,
@@ -201,6 +206,7 @@ PACKS = {  # model -> (SAE, importer flags)
     "qwen2": ("sparsify", ["--dtype", "fp16", "--external-data", "--no-bos"]),
     "gemma2": ("gemmascope", []),
     "mistral": ("goodfire", []),
+    "gemma": ("saelens-standard", []),
 }
 
 

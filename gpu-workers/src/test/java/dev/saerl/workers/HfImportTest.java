@@ -26,7 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The Hugging Face importer end to end: the foundry writes tiny random Llama, Qwen2, Gemma-2 and
+ * The Hugging Face importer end to end: the foundry writes tiny random Llama, Qwen2, Gemma-2, Gemma and
  * Mistral checkpoints in Hugging Face layout and SAEs in SAELens, sparsify, Goodfire and Gemma Scope
  * layouts, checks each SAE conversion against the release's formulas and each model against an
  * independent NumPy forward, and imports them as packs (foundry/tiny.py); here each pack runs on
@@ -49,7 +49,7 @@ class HfImportTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"llama", "qwen2", "gemma2", "mistral"})
+  @ValueSource(strings = {"llama", "qwen2", "gemma2", "gemma", "mistral"})
   void prefillCachedDecodeAndSaeCodesMatchThePyTorchGolden(String model) {
     ModelPack pack = pack(model);
     assertEquals(tiny.path("packs").path(model).path("hook_layer").asInt(), pack.hookLayer());
