@@ -110,6 +110,13 @@ def hf_state(model):
     return out
 
 
+def sae_codes(sae, hook):
+    """golden.json's SAE fields for hook residuals [T,D]: the active features per token and their values."""
+    codes = sae.encode(hook)
+    ids = [(row > 0).nonzero().flatten().tolist() for row in codes]
+    return {"sae_ids": ids, "sae_values": [codes[t, i].tolist() for t, i in enumerate(ids)]}
+
+
 @torch.no_grad()
 def golden(model, sae, tok, steer_feature, steer_coef):
     """Reference outputs: prefill logits and hook residuals of fixed prompts, their SAE codes,
@@ -125,8 +132,6 @@ def golden(model, sae, tok, steer_feature, steer_coef):
         case = {"prompt": text, "input_ids": ids[0].tolist()}
         for name, steer in (("plain", None), ("steered", direction.expand(1, ids.shape[1], -1).contiguous())):
             logits, past, hook = model(ids, pos, mask, None, steer)
-            codes = sae.encode(hook[0])
-            nz = [(row > 0).nonzero().flatten().tolist() for row in codes]
             nxt = logits[:, -1].argmax(-1, keepdim=True)
             step_logits, _, step_hook = model(nxt, pos[:, -1:] + 1, torch.ones(1, ids.shape[1] + 1, dtype=torch.long), past,
                                               None if steer is None else direction.view(1, 1, -1))
@@ -134,7 +139,7 @@ def golden(model, sae, tok, steer_feature, steer_coef):
             completion = generate(model, tok, [text], max_new_tokens=60, steer_fn=fn)[0]
             case[name] = {
                 "logits": logits[0].flatten().tolist(), "hook_resid": hook[0].flatten().tolist(),
-                "sae_ids": nz, "sae_values": [codes[t, i].tolist() for t, i in enumerate(nz)],
+                **sae_codes(sae, hook[0]),
                 "decode_token": nxt.item(), "decode_logits": step_logits[0, -1].tolist(),
                 "decode_hook_resid": step_hook[0, -1].tolist(),
                 "greedy_completion": completion, "greedy_tokens": tok.encode(completion, bos=False)}

@@ -13,7 +13,7 @@ import os
 
 import torch.nn as nn
 
-from .model import Config, Decoder
+from .model import Config, Decoder, rope_inv_freq
 from .safetensors_io import load as load_safetensors
 
 SUPPORTED = ("llama", "mistral", "qwen2", "gemma", "gemma2")
@@ -82,7 +82,6 @@ def config_from_hf(hf, weights, hook_layer):
         attn_softcap=float(hf.get("attn_logit_softcapping") or 0.0) if kind == "gemma2" else 0.0,
         final_softcap=float(hf.get("final_logit_softcapping") or 0.0) if kind == "gemma2" else 0.0,
         sliding_window=window, sliding_layers=sliding_layers)
-    from .model import rope_inv_freq
     try:
         rope_inv_freq(c)
     except (ValueError, KeyError) as e:

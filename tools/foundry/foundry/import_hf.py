@@ -21,7 +21,7 @@ import torch
 from onnx import helper, TensorProto
 
 from . import hf, reference, sae_formats
-from .export import PACK_FORMAT, OPSET, export_model, export_sae, io_names, sha256
+from .export import PACK_FORMAT, OPSET, export_model, export_sae, io_names, sae_codes, sha256
 from .model import extend
 from .safetensors_io import save as save_safetensors
 
@@ -118,8 +118,6 @@ def golden(model, sae, ids, steer_feature, steer_coef, decode_steps):
     out = {"input_ids": ids, "steer_feature": steer_feature, "steer_coefficient": steer_coef}
     for name, steer in (("plain", None), ("steered", direction.expand(1, T, -1).contiguous())):
         logits, news, hook = model(x, pos, mask, None, steer)
-        codes = sae.encode(hook[0])
-        nz = [(row > 0).nonzero().flatten().tolist() for row in codes]
         past, tokens, step_logits = news, [], []
         nxt = int(logits[0, -1].argmax())
         for s in range(decode_steps):
@@ -130,7 +128,7 @@ def golden(model, sae, ids, steer_feature, steer_coef, decode_steps):
             step_logits.append(lg[0, -1].tolist())
             nxt = int(lg[0, -1].argmax())
         out[name] = {"logits": logits[0].flatten().tolist(), "hook_resid": hook[0].flatten().tolist(),
-                     "sae_ids": nz, "sae_values": [codes[t, i].tolist() for t, i in enumerate(nz)],
+                     **sae_codes(sae, hook[0]),
                      "greedy_tokens": tokens, "decode_logits": step_logits}
     return out
 

@@ -1,8 +1,7 @@
 package dev.saerl.app.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.saerl.workers.bench.GenerationBenchmark;
 import dev.saerl.workers.inference.GenerationRequest;
-import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.GoldenCheck;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.OrtRuntime;
@@ -80,22 +79,16 @@ public final class CheckPackCommand implements Callable<Integer> {
     for (String f : List.of(ModelPack.MODEL_FILE, ModelPack.MODEL_FILE + ".data")) {
       weightBytes += Files.exists(pack.file(f)) ? Files.size(pack.file(f)) : 0;
     }
-    String dtype = new ObjectMapper().readTree(pack.file(ModelPack.MANIFEST).toFile()).path("graph").path("weights_dtype").asText("fp32");
-    weightBytes *= dtype.equals("fp16") ? 2 : 1;
+    weightBytes *= pack.weightsDtype().equals("fp16") ? 2 : 1;
     for (int batch : batches) {
       List<GenerationRequest> requests = new ArrayList<>();
       for (int i = 0; i < batch; i++) {
-        requests.add(new GenerationRequest(pack.prompt(question), newTokens, 0f, 1f, i, null));
+        requests.add(GenerationRequest.greedy(pack.prompt(question), newTokens));
       }
-      generator.generate(requests); // warm-up at this size, not timed
-      long start = System.nanoTime();
-      List<GenerationResult> out = generator.generate(requests);
-      double seconds = (System.nanoTime() - start) / 1e9;
-      long tokens = out.stream().mapToLong(r -> r.tokens().length).sum();
-      int steps = out.stream().mapToInt(r -> r.tokens().length).max().orElse(1);
+      GenerationBenchmark.Timing t = GenerationBenchmark.time(generator, requests, 1, 1);
       System.out.printf("batch %d: %d tokens in %.2f s = %.1f tokens/s, %.2f ms per step (prefill included); fp32 weights %.2f GB, "
-              + "%.1f GB/s at one weight pass per step%n",
-          batch, tokens, seconds, tokens / seconds, seconds * 1000 / steps, weightBytes / 1e9, weightBytes / 1e9 * steps / seconds);
+              + "%.1f GB/s at one weight pass per step%n", batch, t.tokens(), t.seconds(), t.tokensPerSecond(),
+          t.seconds() * 1000 / t.steps(), weightBytes / 1e9, weightBytes / 1e9 * t.steps() / t.seconds());
     }
   }
 }

@@ -33,25 +33,14 @@ public final class GenerationBenchmark {
       gen.generate(requests(pack, questions, 4, maxNew)); // warm-up
       for (String b : args[2].split(",")) {
         int batch = Integer.parseInt(b.trim());
-        List<GenerationRequest> reqs = requests(pack, questions, batch, maxNew);
-        for (int w = 0; w < WARM_UP; w++) {
-          gen.generate(reqs); // warm-up at this batch size (buffers, JIT), not timed
-        }
-        long tokens = 0;
-        long nanos = 0;
-        for (int r = 0; r < repeats; r++) {
-          long t0 = System.nanoTime();
-          List<GenerationResult> out = gen.generate(reqs);
-          nanos += System.nanoTime() - t0;
-          for (GenerationResult g : out) {
-            tokens += g.tokens().length;
-            if (residuals.size() < 4096) {
-              residuals.addAll(List.of(g.hookResiduals()));
-            }
+        Timing t = time(gen, requests(pack, questions, batch, maxNew), WARM_UP, repeats);
+        for (GenerationResult g : t.last()) {
+          if (residuals.size() < 4096) {
+            residuals.addAll(List.of(g.hookResiduals()));
           }
         }
         System.out.printf("{\"impl\": \"java-onnxruntime\", \"batch\": %d, \"tokens\": %d, \"seconds\": %.3f, \"tokens_per_s\": %.1f}%n",
-            batch, tokens, nanos / 1e9, tokens * 1e9 / nanos);
+            batch, t.tokens(), t.seconds(), t.tokensPerSecond());
       }
     }
     float[][] rows = residuals.toArray(new float[0][]);
@@ -68,6 +57,36 @@ public final class GenerationBenchmark {
       System.out.printf("{\"sae_rows\": %d, \"onnx_rows_per_s\": %.1f, \"java_rows_per_s\": %.1f}%n",
           rows.length, rows.length * 1e9 / onnxNanos, rows.length * 1e9 / javaNanos);
     }
+  }
+
+  /** Generated tokens, time and decode steps (the longest row) over the timed runs, and the last run's results. */
+  public record Timing(long tokens, long nanos, long steps, List<GenerationResult> last) {
+    public double seconds() {
+      return nanos / 1e9;
+    }
+
+    public double tokensPerSecond() {
+      return tokens * 1e9 / nanos;
+    }
+  }
+
+  /** Runs the batch {@code warmUps} times untimed (buffers, JIT), then {@code repeats} times timed. */
+  public static Timing time(OnnxGenerator gen, List<GenerationRequest> batch, int warmUps, int repeats) {
+    for (int w = 0; w < warmUps; w++) {
+      gen.generate(batch);
+    }
+    long tokens = 0;
+    long nanos = 0;
+    long steps = 0;
+    List<GenerationResult> out = List.of();
+    for (int r = 0; r < repeats; r++) {
+      long t0 = System.nanoTime();
+      out = gen.generate(batch);
+      nanos += System.nanoTime() - t0;
+      tokens += out.stream().mapToLong(g -> g.tokens().length).sum();
+      steps += out.stream().mapToInt(g -> g.tokens().length).max().orElse(1);
+    }
+    return new Timing(tokens, nanos, steps, out);
   }
 
   static List<GenerationRequest> requests(ModelPack pack, List<String> questions, int batch, int maxNew) {

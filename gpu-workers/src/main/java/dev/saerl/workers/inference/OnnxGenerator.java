@@ -87,24 +87,14 @@ public final class OnnxGenerator implements Generator {
         System.arraycopy(comp, 0, full[b], prompt[b].length, comp.length);
         width = Math.max(width, full[b].length);
       }
-      long[] ids = new long[batch * width];
-      long[] pos = new long[batch * width];
-      long[] mask = new long[batch * width];
+      LeftPadded in = new LeftPadded(full, width, pack.padTokenId());
       float[] steer = add == null ? null : new float[batch * width * d];
-      for (int b = 0; b < batch; b++) {
-        int pad = width - full[b].length;
-        for (int t = 0; t < width; t++) {
-          int i = b * width + t;
-          boolean real = t >= pad;
-          ids[i] = real ? full[b][t - pad] : pack.padTokenId();
-          pos[i] = real ? t - pad : 0;
-          mask[i] = real ? 1 : 0;
-          if (real && steer != null) {
-            System.arraycopy(add, 0, steer, i * d, d);
-          }
+      for (int i = 0; steer != null && i < in.mask.length; i++) {
+        if (in.mask[i] == 1) {
+          System.arraycopy(add, 0, steer, i * d, d);
         }
       }
-      try (OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, batch, width, null)) {
+      try (OnnxDecoder.Pass pass = decoder.forward(in.ids, in.pos, in.mask, steer, batch, width, null)) {
         for (int b = 0; b < batch; b++) {
           int pad = width - full[b].length;
           double sum = 0;
@@ -315,31 +305,23 @@ public final class OnnxGenerator implements Generator {
     for (int[] group : groups) {
       int from = group[0];
       int n = group[1] - from;
+      int[][] prompts = new int[n][];
       int w = 0;
       for (int i = 0; i < n; i++) {
-        w = Math.max(w, rows[distinct.get(order[from + i])].prompt.length);
+        prompts[i] = rows[distinct.get(order[from + i])].prompt;
+        w = Math.max(w, prompts[i].length);
       }
-      long[] ids = new long[n * w];
-      long[] pos = new long[n * w];
-      long[] mask = new long[n * w];
+      LeftPadded in = new LeftPadded(prompts, w, pack.padTokenId());
       float[] steer = null;
       for (int i = 0; i < n; i++) {
-        int b = distinct.get(order[from + i]);
-        int[] prompt = rows[b].prompt;
-        int pad = w - prompt.length;
-        for (int t = 0; t < w; t++) {
-          boolean real = t >= pad;
-          ids[i * w + t] = real ? prompt[t - pad] : pack.padTokenId();
-          pos[i * w + t] = real ? t - pad : 0;
-          mask[i * w + t] = real ? 1 : 0;
-        }
-        if (steers[b] != null) {
+        float[] rowSteer = steers[distinct.get(order[from + i])];
+        if (rowSteer != null) {
           steer = steer == null ? new float[n * w * d] : steer;
-          System.arraycopy(steers[b], 0, steer, (i * w + pad) * d, prompt.length * d);
+          System.arraycopy(rowSteer, 0, steer, (i * w + w - prompts[i].length) * d, rowSteer.length);
         }
       }
       KvCache part = direct ? cache : decoder.newCache(n, w);
-      try (OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, n, w, part)) {
+      try (OnnxDecoder.Pass pass = decoder.forward(in.ids, in.pos, in.mask, steer, n, w, part)) {
         for (int i = 0; i < n; i++) {
           int u = order[from + i];
           logits[u] = pass.logits(i, w - 1);
@@ -380,6 +362,28 @@ public final class OnnxGenerator implements Generator {
       }
     }
     return out;
+  }
+
+  /** Sequences left-padded to one width [n * width]: ids, positions (padding at 0) and the real-token mask. */
+  private static final class LeftPadded {
+    final long[] ids;
+    final long[] pos;
+    final long[] mask;
+
+    LeftPadded(int[][] seqs, int width, int padToken) {
+      ids = new long[seqs.length * width];
+      pos = new long[ids.length];
+      mask = new long[ids.length];
+      for (int b = 0; b < seqs.length; b++) {
+        int pad = width - seqs[b].length;
+        for (int t = 0; t < width; t++) {
+          boolean real = t >= pad;
+          ids[b * width + t] = real ? seqs[b][t - pad] : padToken;
+          pos[b * width + t] = real ? t - pad : 0;
+          mask[b * width + t] = real ? 1 : 0;
+        }
+      }
+    }
   }
 
   /** A prompt's tokens and steering, compared by content. */

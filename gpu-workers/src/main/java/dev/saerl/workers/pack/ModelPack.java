@@ -20,7 +20,7 @@ public record ModelPack(
     Path dir, String name, String version, String parentVersion, Architecture architecture, int hookLayer,
     String promptTemplate, List<String> stopStrings, int bosTokenId, int padTokenId, boolean addBos,
     List<String> graphInputs, List<String> graphOutputs, SaeSpec sae, Map<String, String> files, Adapter adapter,
-    List<Integer> eosTokenIds) {
+    List<Integer> eosTokenIds, String weightsDtype) {
 
   public static final String MANIFEST = "manifest.json";
   public static final String MODEL_FILE = "model.onnx";
@@ -77,7 +77,8 @@ public record ModelPack(
         architecture, hookLayer, template, f.strings(m, "stop_strings"), f.integer(m, "bos_token_id"),
         f.integer(m, "pad_token_id"), m.path("add_bos").asBoolean(true),
         f.strings(f.object("graph"), "graph.inputs"), f.strings(f.object("graph"), "graph.outputs"), saeSpec, Map.copyOf(files),
-        adapter(manifestFile, m.path("adapter"), architecture.dModel()), eosTokenIds(manifestFile, m.path("eos_token_ids")));
+        adapter(manifestFile, m.path("adapter"), architecture.dModel()), eosTokenIds(manifestFile, m.path("eos_token_ids")),
+        f.object("graph").path("weights_dtype").asText("fp32"));
   }
 
   /** The optional {@code eos_token_ids}: tokens that end a sequence (generation stops without keeping them). */
