@@ -74,7 +74,16 @@ public final class StatsHttpServer implements AutoCloseable {
   /** As above; with a non-blank {@code token}, API requests without it are refused with 401. */
   public static StatsHttpServer start(InetSocketAddress address, StatsReader reader, java.util.function.Function<HostInfo, Routing> routing,
                                       String token) throws IOException {
-    HttpServer server = HttpServer.create(address, 64);
+    HttpServer server;
+    try {
+      server = HttpServer.create(address, 64);
+    } catch (java.net.BindException e) {
+      // the JDK's message is only "Address already in use": name the address, and the flag that moves it
+      java.net.BindException named = new java.net.BindException("cannot serve HTTP on " + address.getHostString() + ":"
+          + address.getPort() + " (" + e.getMessage() + "): choose another with --http-port, or 0 for any free port");
+      named.initCause(e);
+      throw named;
+    }
     HostInfo self = new HostInfo(address.getHostString(), server.getAddress().getPort());
     StatsHttpServer s = new StatsHttpServer(server, reader, routing.apply(self), token);
     server.createContext("/", s::handle);
