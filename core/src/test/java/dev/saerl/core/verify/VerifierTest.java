@@ -58,7 +58,7 @@ class VerifierTest {
 
   @Test
   void everyGsm8kReferenceSolutionVerifiesAgainstItsOwnFinalAnswer() throws Exception {
-    Path file = Path.of(System.getProperty("saerl.repo.root", "..")).resolve("../shared/data/gsm8k_test.jsonl").normalize();
+    Path file = Path.of(System.getProperty("saerl.repo.root", "..")).resolve("testdata/gsm8k/gsm8k_test.jsonl");
     ObjectMapper json = new ObjectMapper();
     int rows = 0;
     try (BufferedReader in = Files.newBufferedReader(file)) {

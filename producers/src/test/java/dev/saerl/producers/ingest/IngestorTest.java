@@ -46,7 +46,7 @@ class IngestorTest {
 
   @Test
   void gsm8kIngestsWithNoRejectionsAndTheSameIdsEveryTime() {
-    Path file = repo().resolve("../shared/data/gsm8k_test.jsonl").normalize();
+    Path file = repo().resolve("testdata/gsm8k/gsm8k_test.jsonl");
     Collected a = new Collected();
     IngestSummary s = new Ingestor("gsm8k", Split.DEFAULT, a).ingest(file, b -> {});
     assertEquals(1319, s.rowsRead());
