@@ -25,10 +25,18 @@ public final class BundledPack {
   /** Runs {@code python3 -m MODULE --out OUT} in tools/foundry (Debian's python3-torch) and fails the test if it fails. */
   public static void runFoundry(String module, Path out) throws Exception {
     Path foundry = dir().resolveSibling("../tools/foundry").normalize();
+    // output to a file, not a pipe read before waitFor: a read would block past the timeout
+    Path logFile = java.nio.file.Files.createTempFile("foundry-", ".log");
     Process p = new ProcessBuilder("/usr/bin/python3", "-m", module, "--out", out.toString())
-        .directory(foundry.toFile()).redirectErrorStream(true).start();
-    String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(300, TimeUnit.SECONDS), module + " timed out");
+        .directory(foundry.toFile()).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+    boolean finished = p.waitFor(300, TimeUnit.SECONDS);
+    if (!finished) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly().waitFor();
+    }
+    String log = java.nio.file.Files.readString(logFile, StandardCharsets.UTF_8);
+    java.nio.file.Files.delete(logFile);
+    assertTrue(finished, module + " timed out after 300 s; its output:\n" + log);
     assertEquals(0, p.exitValue(), log);
   }
 }
