@@ -9,7 +9,7 @@ import os
 import onnx
 import torch
 
-from . import task
+from . import tasks
 from .generate import generate
 from .model import Config, Decoder, positions_from_mask
 from .safetensors_io import save as save_safetensors
@@ -17,7 +17,10 @@ from .sae import TopKSAE, load_decoder
 from .tokenizer import CharTokenizer
 
 OPSET = 17
-PACK_FORMAT = 2  # 2: the graph returns only a pass's own keys and values (new_key_values.*)
+# 2: the graph returns only a pass's own keys and values (new_key_values.*)
+# 3: hook_resid is read before steer is added (the model's own state)
+PACK_FORMAT = 3
+HOOK_POINT = "residual stream entering block {L} (hidden_states[{L}]), read before steer is added"
 
 
 class PackGraph(torch.nn.Module):
@@ -118,7 +121,7 @@ def sae_codes(sae, hook):
 
 
 @torch.no_grad()
-def golden(model, sae, tok, steer_feature, steer_coef):
+def golden(model, sae, tok, steer_feature, steer_coef, task):
     """Reference outputs: prefill logits and hook residuals of fixed prompts, their SAE codes,
     greedy continuations with and without steering, and one cached decode step."""
     prompts = [task.PROMPT_TEMPLATE.format(question="Mia has 37 apples. She buys 48 more. How many apples does Mia have now?"),
@@ -147,7 +150,11 @@ def golden(model, sae, tok, steer_feature, steer_coef):
     return {"steer_feature": steer_feature, "steer_coefficient": steer_coef, "max_new_tokens": 60, "cases": cases}
 
 
-def write_pack(model, sae, tok, out, name, version, parent, metrics, sae_metrics, steer_feature=None):
+def task_name(task):
+    return next(name for name, t in tasks.TASKS.items() if t is task)
+
+
+def write_pack(model, sae, tok, out, name, version, parent, metrics, sae_metrics, steer_feature=None, task=tasks.get("arith")):
     os.makedirs(out, exist_ok=True)
     cfg = model.c
     tok.save(os.path.join(out, "tokenizer.json"))
@@ -157,16 +164,16 @@ def write_pack(model, sae, tok, out, name, version, parent, metrics, sae_metrics
     save_safetensors(os.path.join(out, "sae.safetensors"), {k: v for k, v in sae.state_dict().items()})
     if steer_feature is None:  # a feature that is often active, so steering it visibly matters
         steer_feature = int(sae.encode(sae.b_dec.unsqueeze(0) + 0.0).argmax())
-    gold = golden(model, sae, tok, steer_feature, 4.0)
+    gold = golden(model, sae, tok, steer_feature, 4.0, task)
     with open(os.path.join(out, "golden.json"), "w") as f:
         json.dump(gold, f)
     inputs, outputs = io_names(cfg)
     files = ["tokenizer.json", "model.onnx", "model.safetensors", "sae_encode.onnx", "sae_decode.onnx", "sae.safetensors", "golden.json"]
     manifest = {
-        "format": PACK_FORMAT, "name": name, "version": version, "parent_version": parent,
+        "format": PACK_FORMAT, "task": task_name(task), "name": name, "version": version, "parent_version": parent,
         "architecture": {"type": "llama", **cfg.to_dict()},
         "hook_layer": cfg.hook_layer,
-        "hook_point": f"residual stream entering block {cfg.hook_layer} (hidden_states[{cfg.hook_layer}]), after steer is added",
+        "hook_point": HOOK_POINT.format(L=cfg.hook_layer),
         "prompt_template": task.PROMPT_TEMPLATE, "stop_strings": task.STOP_STRINGS,
         "bos_token_id": tok.bos_id, "pad_token_id": tok.pad_id, "add_bos": True,
         "graph": {"inputs": inputs, "outputs": outputs, "opset": OPSET},
@@ -193,6 +200,8 @@ def main(argv=None):
     ap.add_argument("--version", default="arith-base-v1")
     ap.add_argument("--parent", default=None)
     ap.add_argument("--metrics", default=None, help="JSON file of model metrics to record in the manifest")
+    ap.add_argument("--task", default="arith", help="the task whose prompt template and stop strings the pack gets "
+                                                    "(arith, modes, modes-null); a re-export keeps the pack's own")
     a = ap.parse_args(argv)
     torch.manual_seed(0)
     if a.pack:
@@ -200,7 +209,8 @@ def main(argv=None):
         manifest, model, sae, tok = load_pack(a.pack)
         gold = json.load(open(os.path.join(a.pack, "golden.json")))
         m = write_pack(model, sae, tok, a.out, manifest["name"], manifest["version"], manifest["parent_version"],
-                       manifest["metrics"]["model"], manifest["metrics"]["sae"], gold["steer_feature"])
+                       manifest["metrics"]["model"], manifest["metrics"]["sae"], gold["steer_feature"],
+                       tasks.get(manifest.get("task", "arith")))
     else:
         if not (a.checkpoint and a.sae):
             ap.error("give --checkpoint and --sae, or --pack")
@@ -209,7 +219,8 @@ def main(argv=None):
         sae = TopKSAE(model.c.d_model, s["sae"]["W_enc"].shape[1], s["k"])
         sae.load_state_dict(s["sae"])
         metrics = json.load(open(a.metrics)) if a.metrics else torch.load(a.checkpoint, map_location="cpu").get("metrics", {})
-        m = write_pack(model, sae, CharTokenizer.default(), a.out, a.name, a.version, a.parent, metrics, s["metrics"])
+        m = write_pack(model, sae, CharTokenizer.default(), a.out, a.name, a.version, a.parent, metrics, s["metrics"],
+                       task=tasks.get(a.task))
     print(json.dumps({"pack": a.out, "files": m["files"]}, indent=1))
 
 

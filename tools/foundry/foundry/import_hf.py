@@ -213,7 +213,7 @@ def main(argv=None):
         "format": PACK_FORMAT, "name": a.name or os.path.basename(os.path.normpath(a.checkpoint)), "version": a.version,
         "parent_version": None,
         "architecture": {"type": hf_cfg["model_type"], **cfg.to_dict()},
-        "hook_layer": hook, "hook_point": f"{at}, after steer is added",
+        "hook_layer": hook, "hook_point": f"{at}, read before steer is added",
         "prompt_template": a.prompt_template, "stop_strings": a.stop_strings or ["\n\n"],
         "bos_token_id": bos if bos is not None else 0,
         "pad_token_id": hf_cfg.get("pad_token_id") if hf_cfg.get("pad_token_id") is not None else (eos[0] if eos else 0),

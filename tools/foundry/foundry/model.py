@@ -11,7 +11,7 @@ and over the new tokens is computed as two score blocks joined before the softma
 copies the cache (the reason: concatenating it cost a third of every decode step).
 ``hook_layer = L`` means the residual stream entering block L (Hugging Face ``hidden_states[L]``;
 L = n_layer is the output of the last block, before the final norm); ``hook_resid`` is that stream
-after the steering vector has been added.
+before the steering vector is added (pack format 3).
 """
 import math
 from dataclasses import dataclass, asdict
@@ -236,11 +236,14 @@ class Decoder(nn.Module):
 
     @staticmethod
     def hook(x, steer, replace_hook):
+        """(stream going on, hook residual): the hook residual is the model's own state, read before
+        steer is added (pack format 3), so recorded features describe the model, not the injection."""
+        own = x
         if steer is not None:
             x = x + steer
         if replace_hook is not None:
             x = replace_hook(x)
-        return x, x
+        return x, own
 
 
 def extend(past, news):

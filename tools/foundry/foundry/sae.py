@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import task
+from . import tasks
 from .model import Config, Decoder
 from .tokenizer import CharTokenizer
 from .train import batch_of
@@ -82,7 +82,9 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--task", default="arith", help="arith, modes or modes-null: the text the residuals come from")
     a = ap.parse_args(argv)
+    task = tasks.get(a.task)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     tok = CharTokenizer.default()

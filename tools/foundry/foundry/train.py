@@ -10,7 +10,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from . import task
+from . import tasks
 from .generate import accuracy
 from .model import Config, Decoder
 from .tokenizer import CharTokenizer
@@ -30,13 +30,19 @@ def batch_of(examples, tok):
     return ids, mask, target_mask
 
 
-def bucketed_batches(rng, held_out, batch, buckets=8):
-    """Draws buckets*batch fresh examples and groups similar lengths, so little of a batch is padding."""
+def bucketed_batches(rng, held_out, batch, buckets=8, task=tasks.get("arith"), error_log=None):
+    """Draws buckets*batch fresh examples and groups similar lengths, so little of a batch is padding.
+    error_log: a file that gets each example's mode and injected errors (tasks that inject them)."""
     pool = []
     while len(pool) < batch * buckets:
-        p, c, key = task.make_example(rng)
+        if error_log is not None:
+            p, c, key, log = task.make_logged(rng)
+        else:
+            p, c, key = task.make_example(rng)
         if key not in held_out:
             pool.append((p, c))
+            if error_log is not None:
+                error_log.write(json.dumps({"prompt": p, "completion": c, **log}) + "\n")
     pool.sort(key=lambda e: len(e[0]) + len(e[1]))
     batches = [pool[i:i + batch] for i in range(0, len(pool), batch)]
     rng.shuffle(batches)
@@ -71,6 +77,7 @@ def main(argv=None):
     ap.add_argument("--d-model", type=int, default=128)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--task", default="arith", help="arith, modes or modes-null")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -79,16 +86,20 @@ def main(argv=None):
     cfg = Config(vocab_size=len(tok.vocab), d_model=a.d_model, n_layer=a.layers, d_ff=int(a.d_model * 2.75), hook_layer=a.layers // 2)
     model = Decoder(cfg)
     # the saerl dataset is held out from training: its problems never appear in a training batch
+    task = tasks.get(a.task)
     rows, held_out = task.dataset_rows(a.dataset_seed, a.dataset_groups)
     rng, val_rng = random.Random(a.seed), random.Random(a.seed + 1)
     val = [task.make_example(val_rng) for _ in range(a.val_size)]
-    val_prompts, val_answers = [p for p, _, _ in val], [c.strip().split()[-1].rstrip(".") for _, c, _ in val]
+    val_prompts, val_answers = [p for p, _, _ in val], [
+        task.true_answer(k) if hasattr(task, "true_answer") else c.strip().split()[-1].rstrip(".") for _, c, k in val]
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     log = open(os.path.join(a.out, "train_log.jsonl"), "a")
+    # every training chain with its mode and injected errors, the ground truth the checker is held to
+    error_log = open(os.path.join(a.out, "injected_errors.jsonl"), "a") if hasattr(task, "make_logged") else None
     t0, running, pending = time.time(), None, []
     for step in range(a.steps):
         if not pending:
-            pending = bucketed_batches(rng, held_out, a.batch)
+            pending = bucketed_batches(rng, held_out, a.batch, task=task, error_log=error_log)
         examples = pending.pop()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a.lr, 200, a.steps)

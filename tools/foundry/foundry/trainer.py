@@ -18,6 +18,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from . import tasks
 from .export import write_pack
 from .model import Config, Decoder
 from .safetensors_io import load as load_safetensors
@@ -121,7 +122,7 @@ def main(argv=None):
     model.eval()
     metrics = {"trainer": a.mode, "steps": a.steps, "rows": len(rows), "shard": a.shard, "log": log}
     write_pack(model, sae, tok, a.out, manifest["name"], a.version, manifest["version"], metrics,
-               manifest["metrics"].get("sae", {}), steer_feature=None)
+               manifest["metrics"].get("sae", {}), steer_feature=None, task=tasks.get(manifest.get("task", "arith")))
     print(json.dumps({"pack": a.out, "version": a.version, "parent": manifest["version"]}))
 
 

@@ -24,6 +24,8 @@ public record ModelPack(
 
   public static final String MANIFEST = "manifest.json";
   public static final String MODEL_FILE = "model.onnx";
+  /** The pack format this runtime reads: 3 = the graph's hook_resid is the residual before steer is added. */
+  public static final int FORMAT = 3;
   public static final String TOKENIZER_FILE = "tokenizer.json";
 
   public static ModelPack load(Path dir) {
@@ -38,6 +40,12 @@ public record ModelPack(
       throw new ModelPackException(manifestFile + ": not valid JSON: " + e.getMessage(), e);
     }
     Fields f = new Fields(manifestFile, m);
+    int format = m.path("format").asInt(0);
+    if (format < FORMAT) {
+      throw new ModelPackException(manifestFile + ": field format is " + format + "; this runtime needs format " + FORMAT
+          + " (hook_resid read before steer is added, so recorded features are the model's own state): re-export with "
+          + "`cd tools/foundry && /usr/bin/python3 -m foundry.export --pack " + dir + " --out NEW`");
+    }
     JsonNode arch = f.object("architecture");
     Architecture architecture = new Architecture(f.integer(arch, "architecture.vocab_size"),
         f.integer(arch, "architecture.d_model"), f.integer(arch, "architecture.n_layer"),
