@@ -45,7 +45,7 @@ public final class IngestCommand implements Callable<Integer> {
     String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
     try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
          KafkaQuerySink sink = new KafkaQuerySink(config.kafkaClient(), new Topics(config.topicPrefix(), registry));
-         ProgressBar bar = new ProgressBar("ingest " + file.getFileName(), Files.size(file))) {
+         ProgressBar bar = new ProgressBar("ingest " + file.getFileName(), Files.size(file), "KiB", 1024)) {
       IngestSummary summary = new Ingestor(dataset, new Split(splitSeed, unknownFraction), sink).ingest(file, bar::update);
       bar.close();
       System.out.println(summary);
