@@ -124,9 +124,16 @@ class SecureClusterTest {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
     cmd.addAll(List.of(args));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "keytool timed out");
+    // output to a file, not a pipe read before waitFor: a read would block past the timeout
+    Path log = java.nio.file.Files.createTempFile("keytool-", ".log");
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    boolean finished = p.waitFor(60, TimeUnit.SECONDS);
+    if (!finished) {
+      p.destroyForcibly().waitFor();
+    }
+    String out = java.nio.file.Files.readString(log);
+    java.nio.file.Files.delete(log);
+    assertTrue(finished, "keytool timed out: " + out);
     assertEquals(0, p.exitValue(), "keytool " + String.join(" ", args) + ": " + out);
   }
 }
