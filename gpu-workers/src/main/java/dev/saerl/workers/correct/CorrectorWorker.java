@@ -25,6 +25,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.SerializationException;
 import org.slf4j.Logger;
@@ -35,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * verifies each against its query, and for an incorrect sample of a KNOWN query whose dataset has
  * a steering plan runs the {@link Corrector}, publishing every attempt to corrections in the same
  * transaction as the consumed offsets. A partition whose next sample's dataset has no plan yet is
- * paused at that sample until a plan arrives. UNKNOWN queries are skipped.
+ * paused at that sample until a plan arrives. UNKNOWN queries are skipped. A sample the corrector
+ * refuses (no steps to search) is dead-lettered; an inference failure stops the role ({@link Stopped}),
+ * since re-reading the batch would fail the same way.
  */
 public final class CorrectorWorker implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CorrectorWorker.class);
@@ -168,7 +171,22 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
     if (plan == null) {
       return false;
     }
-    Corrector.Outcome outcome = corrector.correct(g, q, plan);
+    Corrector.Outcome outcome;
+    try {
+      outcome = corrector.correct(g, q, plan);
+    } catch (IllegalArgumentException e) {
+      // this sample cannot be corrected (e.g. a completion with no steps): it is dead-lettered, the role goes on
+      log.warn("dead-lettering sample {} ({}-{} offset {}): {}", g.getSampleId(), r.topic(), r.partition(), r.offset(), e.getMessage());
+      producer.send(topics.get(TopicSpecs.DEAD_LETTERS).record(r.topic(), DeadLetters.of(r.topic(),
+          "partition " + r.partition() + " offset " + r.offset(), "corrector", "uncorrectable", e.getMessage(), r.value())));
+      return true;
+    } catch (KafkaException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // inference failed (ONNX Runtime): re-reading the batch would fail the same way, so the role stops and says why
+      throw new Stopped("correcting sample " + g.getSampleId() + " (" + r.topic() + "-" + r.partition() + " offset " + r.offset()
+          + ") failed, and a retry would fail the same way: " + e, e);
+    }
     for (Correction c : outcome.corrections()) {
       producer.send(topics.get(TopicSpecs.CORRECTIONS).record(c.getQueryId(), c));
     }
@@ -182,9 +200,9 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
       producer.send(topics.get(TopicSpecs.STEERING_PLANS).record(planKey(u.plan()), u.plan()));
       producer.send(topics.get(TopicSpecs.EVALUATIONS).record(u.spread().getEvaluationId(), u.spread()));
     }
-    log.info("sample {}: critical step {} token {} ('{}'), {} attempts, plan arm fixed {} ({} of {} samples so far)",
+    log.debug("sample {}: critical step {} token {} ('{}'), {} attempts, plan arm fixed {} ({} of {} samples so far)",
         g.getSampleId(), outcome.critical().criticalStep(), outcome.critical().criticalToken(),
-        outcome.corrections().get(0).getCriticalTokenText(), outcome.corrections().size(),
+        outcome.corrections().isEmpty() ? "" : outcome.corrections().get(0).getCriticalTokenText(), outcome.corrections().size(),
         planFixes, fixed, corrected);
     return true;
   }
@@ -193,5 +211,12 @@ public final class CorrectorWorker implements Runnable, AutoCloseable {
   public void close() {
     running.set(false);
     consumer.wakeup();
+  }
+
+  /** The role stopped on an error that no retry can cure; the message names the sample and its offset. */
+  public static final class Stopped extends RuntimeException {
+    Stopped(String message, Throwable cause) {
+      super(message, cause);
+    }
   }
 }

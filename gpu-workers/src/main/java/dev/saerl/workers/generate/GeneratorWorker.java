@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * generations and sample-features in one Kafka transaction together with the consumed offsets,
  * so a crash at any point neither loses nor duplicates a sample (sample ids are deterministic).
  * Topics: in queries (key query_id); out generations, sample-features (key query_id), dead-letters
- * (records that are not valid Avro). A failed batch is aborted and re-read from the committed offsets.
+ * (records that are not valid Avro). A batch that fails in Kafka is aborted and re-read from the
+ * committed offsets; one that fails in inference stops the role ({@link Stopped}): a retry would fail the same way.
  */
 public final class GeneratorWorker implements Runnable, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(GeneratorWorker.class);
@@ -94,7 +95,7 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     try {
       TransactionalClients.pollLoop(consumer, producer, running, this::maybeSwitchVersion, this::process, () -> {
         double minutes = (System.nanoTime() - started) / 6e10;
-        log.info("{} samples, {} tokens ({} samples/min)", samplesDone, tokensDone, Math.round(samplesDone / Math.max(minutes, 1e-9)));
+        log.debug("{} samples, {} tokens ({} samples/min)", samplesDone, tokensDone, Math.round(samplesDone / Math.max(minutes, 1e-9)));
       }, "queries");
     } finally {
       consumer.close();
@@ -135,13 +136,23 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
             settings.temperature(), settings.topP(), seed, Steering.NONE));
       }
     }
-    List<GenerationResult> results = requests.isEmpty() ? List.of() : generator.generate(requests);
+    List<GenerationResult> results;
+    try {
+      results = requests.isEmpty() ? List.of() : generator.generate(requests);
+    } catch (RuntimeException e) {
+      throw Stopped.inference("generating " + requests.size() + " samples for " + batch.size() + " queries", records, e);
+    }
     for (int qi = 0; qi < batch.size(); qi++) {
       Query q = batch.get(qi);
       for (int i = 0; i < settings.samples(); i++) {
         GenerationResult r = results.get(qi * settings.samples() + i);
         long seed = requests.get(qi * settings.samples() + i).seed();
-        var sample = builder.build(q, r, i, seed, settings.temperature(), sae.encode(r.hookResiduals()));
+        SampleBuilder.Sample sample;
+        try {
+          sample = builder.build(q, r, i, seed, settings.temperature(), sae.encode(r.hookResiduals()));
+        } catch (RuntimeException e) {
+          throw Stopped.inference("SAE features of sample " + i + " of query " + q.getQueryId(), records, e);
+        }
         send(topics.get(TopicSpecs.GENERATIONS), q.getQueryId(), sample.generation());
         send(topics.get(TopicSpecs.SAMPLE_FEATURES), q.getQueryId(), sample.features());
         samplesDone++;
@@ -236,5 +247,22 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
   public void close() {
     running.set(false);
     consumer.wakeup();
+  }
+
+  /** The role stopped on an error that no retry can cure; the message names the batch's offsets. */
+  public static final class Stopped extends RuntimeException {
+    Stopped(String message, Throwable cause) {
+      super(message, cause);
+    }
+
+    static Stopped inference(String what, ConsumerRecords<byte[], byte[]> records, RuntimeException e) {
+      StringBuilder where = new StringBuilder();
+      for (TopicPartition tp : records.partitions()) {
+        List<ConsumerRecord<byte[], byte[]>> part = records.records(tp);
+        where.append(where.isEmpty() ? "" : ", ").append(tp).append(" offsets ").append(part.get(0).offset()).append("..")
+            .append(part.get(part.size() - 1).offset());
+      }
+      return new Stopped(what + " (" + where + ") failed, and a retry would fail the same way: " + e, e);
+    }
   }
 }
