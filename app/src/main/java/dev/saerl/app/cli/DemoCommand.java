@@ -62,22 +62,24 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    prepare(dataDir);
     Path root = Path.of(System.getProperty("saerl.repo.root", "."));
-    TrainerCommand trainer = trainerCommand == null ? foundryTrainer(root) : TrainerCommand.parse(trainerCommand, root);
+    boolean foundry = trainerCommand == null;
+    TrainerCommand trainer = foundry ? TrainerCommand.foundry(root, trainerSteps) : TrainerCommand.parse(trainerCommand, root);
+    // everything checked before the previous demo is deleted
+    new Preflight().dataset(dataset).pack(pack, foundry).trainer(trainer, foundry).orFail();
+    prepare(dataDir);
+    Path log = LogFile.start(dataDir.resolve("saerl.log"));
     Demo demo = new Demo(new Demo.Settings(dataDir, pack, dataset, queries, rounds, samples, corrections, rlEvaluations,
         trainerSteps, validationQueries, strengths, threads, trainer), System.out);
-    demo.run();
-    return 0;
-  }
-
-  private TrainerCommand foundryTrainer(Path root) {
-    TrainerCommand t = TrainerCommand.foundry(root, trainerSteps);
-    if (!Files.isDirectory(t.workDir())) {
-      throw new IllegalArgumentException("the foundry trainer is not at " + t.workDir().toAbsolutePath()
-          + ": run the demo from the repository root, or give --trainer-command");
+    try {
+      demo.run();
+    } catch (Exception | Error e) {
+      System.out.flush();
+      System.err.println("saerl demo: stopped; the full log is " + log);
+      throw e;
     }
-    return t;
+    System.out.println("full log: " + log);
+    return 0;
   }
 
   /** A fresh data dir: replaces a previous demo's, refuses a non-empty directory that is not one. */
