@@ -61,7 +61,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class Demo {
   public record Settings(Path dataDir, Path pack, Path dataset, int queries, int rounds, int samples,
                          int correctionsPerRound, int rlEvaluations, int trainerSteps, int validationQueries,
-                         List<Float> strengths, int threads, TrainerCommand trainer) {}
+                         List<Float> strengths, int threads, TrainerCommand trainer) {
+    /** The dataset's name in every record, version and report section: its file name without the extension. */
+    public String datasetName() {
+      String file = dataset.getFileName().toString();
+      int dot = file.indexOf('.');
+      String name = (dot > 0 ? file.substring(0, dot) : file).replaceAll("[^A-Za-z0-9._-]", "-");
+      return name.isEmpty() ? "dataset" : name;
+    }
+  }
 
   /** One line of the result table. */
   public record Row(int round, String arm, String version, double heldOutKnown, Evaluation unknown, boolean accepted,
@@ -70,7 +78,10 @@ public final class Demo {
   /** Fix rates of one round, per arm (samples fixed at any strength / samples). */
   public record FixRate(int round, String arm, long fixed, long samples) {}
 
+  private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(Demo.class);
+
   private final Settings s;
+  private final String dataset;
   private final PrintStream out;
   private final List<Row> rows = new ArrayList<>();
   private final List<FixRate> fixRates = new ArrayList<>();
@@ -80,6 +91,7 @@ public final class Demo {
 
   public Demo(Settings settings, PrintStream out) {
     this.s = settings;
+    this.dataset = settings.datasetName();
     this.out = out;
   }
 
@@ -95,6 +107,7 @@ public final class Demo {
     String t = String.format("[%5.1f min] %s", (System.nanoTime() - started) / 6e10, line);
     out.println(t);
     log.add(t);
+    logger.info(line);
   }
 
   public Path run() throws Exception {
@@ -110,7 +123,7 @@ public final class Demo {
       Properties client = new Properties();
       client.put("bootstrap.servers", stack.bootstrapServers());
       try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
-        var summary = new Ingestor("arith", Split.DEFAULT, sink).ingest(subset, b -> {});
+        var summary = new Ingestor(dataset, Split.DEFAULT, sink).ingest(subset, b -> {});
         say("ingested " + summary.published() + " queries (" + summary.known() + " KNOWN, " + summary.unknown() + " UNKNOWN)");
       }
       List<Query> queries = TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.QUERIES));
@@ -128,11 +141,12 @@ public final class Demo {
           new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS.withPublishInterval(Duration.ofSeconds(1)), false)) {
         say("statistics page at " + streams.url());
         ModelPack current = ModelPack.load(s.pack());
+        ModelPack startPack = current;
         Evaluator evaluator = new Evaluator(160, 32);
         boolean[] currentHeldOut;
         try (OnnxGenerator g = new OnnxGenerator(current, s.threads())) {
           currentHeldOut = heldOutResults(evaluator, g, heldOut, null, "base: held-out KNOWN");
-          Evaluation e = Evaluator.accuracy("arith", current.version(), null, "base", 0,
+          Evaluation e = Evaluator.accuracy(dataset, current.version(), null, "base", 0,
               evaluator.correct(g, unknown, null, progress("base: UNKNOWN", unknown.size())));
           publish(client, topics, e);
           rows.add(new Row(0, "base", current.version(), rate(currentHeldOut), e, true, ""));
@@ -143,7 +157,7 @@ public final class Demo {
           say("round " + round + " of " + s.rounds() + ": model " + current.version());
           long roundStart = System.currentTimeMillis();
           List<Generation> samples = generate(client, topics, stack, current, queries.size(), round, roundStart);
-          SteeringPlan plan = awaitPlan(stack, topics, current.version());
+          SteeringPlan plan = awaitPlan(stack, topics, streams, current.version());
           List<Correction> corrections = plan == null ? List.of() : correct(client, topics, stack, current, round, roundStart);
           recordFixRates(round, corrections);
           RoundResult r = finetune(client, topics, current, plan, samples, corrections, byId, validation, heldOut, unknown,
@@ -155,7 +169,8 @@ public final class Demo {
         }
         printTable();
         Path report = s.dataDir().resolve("report.html");
-        Report.write(report, rows, fixRates, streams.url(), log);
+        Report.write(report, new Report.Run(dataset, s.dataset(), startPack, s.dataDir()), rows, fixRates,
+            streams.url(), log);
         say("report written to " + report.toAbsolutePath());
         return report;
       } finally {
@@ -163,6 +178,28 @@ public final class Demo {
           producer.close();
           producer = null;
         }
+      }
+    }
+  }
+
+  /** A role on its own thread; an exception that ends it is kept, and stops the demo with it. */
+  private record Role(Thread thread, java.util.concurrent.atomic.AtomicReference<Throwable> failure) {
+    static Role start(Runnable role, String name) {
+      var failure = new java.util.concurrent.atomic.AtomicReference<Throwable>();
+      Thread t = new Thread(role, name);
+      t.setUncaughtExceptionHandler((thread, e) -> {
+        logger.error("{} stopped", name, e);
+        failure.set(e);
+      });
+      t.start();
+      return new Role(t, failure);
+    }
+
+    /** Throws the role's failure, if it failed, as the cause of {@code what}. */
+    void check(String what) {
+      Throwable e = failure.get();
+      if (e != null) {
+        throw new IllegalStateException(what, e);
       }
     }
   }
@@ -207,17 +244,23 @@ public final class Demo {
       String id = "demo-worker-r" + round;
       GeneratorWorker worker = new GeneratorWorker(client, topics, g, sae,
           new GeneratorWorker.Settings(s.samples(), 0.7f, 1f, round, 160, 8, 16, id, id));
-      Thread t = new Thread(worker, "demo-worker");
-      t.start();
+      Role role = Role.start(worker, "demo-worker");
       ProgressBar bar = new ProgressBar("round " + round + ": generating", expected);
       long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
-      while (worker.samplesDone() < expected && t.isAlive() && System.nanoTime() < deadline) {
+      while (worker.samplesDone() < expected && role.thread().isAlive() && System.nanoTime() < deadline) {
         bar.update(worker.samplesDone());
         Thread.sleep(200);
       }
+      bar.update(worker.samplesDone());
       bar.close();
       worker.close();
-      t.join(120_000);
+      role.thread().join(120_000);
+      String progress = worker.samplesDone() + " of " + expected + " samples";
+      role.check("round " + round + ": the generator failed after " + progress);
+      if (worker.samplesDone() < expected) {
+        throw new IllegalStateException("round " + round + ": the generator made only " + progress + " in 30 min; the demo "
+            + "does not go on with part of a round");
+      }
     }
     List<Generation> mine = TopicDump.since(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), roundStart).stream()
         .filter(x -> x.getModelVersion().equals(pack.version())).sorted(Comparator.comparing(Generation::getSampleId)).toList();
@@ -226,9 +269,15 @@ public final class Demo {
     return mine;
   }
 
-  private SteeringPlan awaitPlan(EmbeddedStack stack, Topics topics, String version) throws InterruptedException {
+  private SteeringPlan awaitPlan(EmbeddedStack stack, Topics topics, StreamsService streams, String version)
+      throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (System.nanoTime() < deadline) {
+      var state = streams.streams().state();
+      if (!state.isRunningOrRebalancing()) {
+        throw new IllegalStateException("the Streams app (verdicts, statistics, plans) stopped: state " + state
+            + "; its error is in the log file");
+      }
       SteeringPlan latest = null;
       for (SteeringPlan p : TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.STEERING_PLANS))) {
         if ("default".equals(p.getVariant()) && p.getModelVersion().equals(version)) {
@@ -254,8 +303,8 @@ public final class Demo {
       String id = "demo-corrector-r" + round;
       CorrectorWorker worker = new CorrectorWorker(client, topics, corrector, new GroupAverages(8),
           new CorrectorWorker.Settings(id, id, 4)).limit(pack.version(), s.correctionsPerRound(), roundStart);
-      Thread t = new Thread(worker, "demo-corrector");
-      t.start();
+      Role role = Role.start(worker, "demo-corrector");
+      Thread t = role.thread();
       ProgressBar bar = new ProgressBar("round " + round + ": correcting", s.correctionsPerRound());
       long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
       long lastChange = System.nanoTime();
@@ -271,9 +320,11 @@ public final class Demo {
         bar.update(n);
         Thread.sleep(200);
       }
+      bar.update(worker.corrected());
       bar.close();
       worker.close();
       t.join(120_000);
+      role.check("round " + round + ": the corrector failed after " + worker.corrected() + " samples");
     }
     // sorted by id: partitions are read in no fixed order, and the RL objective's pairs must not depend on it
     List<Correction> mine = TopicDump.since(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS), roundStart).stream()
@@ -311,7 +362,7 @@ public final class Demo {
                                List<Query> heldOut, List<Query> unknown, Evaluator evaluator, int round, boolean[] currentHeldOut)
       throws Exception {
     Path packs = s.dataDir().resolve("packs");
-    String base = "arith-r" + round;
+    String base = dataset + "-r" + round;
     List<Correction> pairs = corrections.stream().filter(Correction::getFixed)
         .filter(c -> c.getArm() == Arm.PLAN || c.getArm() == Arm.UNSTEERED).limit(64).toList();
     ModelPack best = null;
@@ -414,6 +465,7 @@ public final class Demo {
       } else if (!line.isBlank()) {
         log.add("  trainer: " + line);
       }
+      logger.debug("trainer {}: {}", version, line);
     });
     bar.close();
     return pack;
@@ -423,7 +475,7 @@ public final class Demo {
                         Evaluator evaluator, List<Query> unknown, SteeringPlan plan, long used) throws Exception {
     Evaluation e;
     try (OnnxGenerator g = new OnnxGenerator(pack, s.threads())) {
-      e = Evaluator.accuracy("arith", pack.version(), plan == null ? null : plan.getPlanVersion(), arm, round,
+      e = Evaluator.accuracy(dataset, pack.version(), plan == null ? null : plan.getPlanVersion(), arm, round,
           evaluator.correct(g, unknown, null, progress(arm + ": UNKNOWN", unknown.size())));
     }
     publish(client, topics, e);

@@ -17,40 +17,70 @@ import java.util.Map;
 
 /** The demo's HTML report: accuracy per round and arm, fix rates, top features with their examples, the log. */
 final class Report {
-  private static final String[] COLOURS = {"#1f6fb2", "#0a6a2a", "#b25f1f", "#7a1fb2", "#a21b1b", "#555555"};
+  /**
+   * One colour per arm in every figure and table: the finetuning arms (accuracy) and the steering
+   * arms of the corrections (fix rates) each keep theirs; the controls are greys and browns.
+   */
+  private static final Map<String, String> ARM_COLOURS = Map.ofEntries(
+      Map.entry("base", "#555555"), Map.entry("feature-rl", "#1f6fb2"), Map.entry("dpo", "#0a6a2a"),
+      Map.entry("sft", "#7a1fb2"), Map.entry("star", "#b25f1f"), Map.entry("random-direction", "#a21b1b"),
+      Map.entry("random_direction", "#a21b1b"),
+      Map.entry("plan", "#1f6fb2"), Map.entry("conditional", "#0a6a2a"), Map.entry("group_averaged", "#7a1fb2"),
+      Map.entry("unsteered", "#555555"), Map.entry("sign_flipped", "#b25f1f"));
+  private static final String[] OTHER_COLOURS = {"#0b7d86", "#8a6d00", "#c2185b", "#33691e"};
+
+  /** What the run was: the names the report carries. */
+  record Run(String dataset, Path datasetFile, dev.saerl.workers.pack.ModelPack startPack, Path dataDir) {}
 
   private Report() {}
 
-  static void write(Path file, List<Demo.Row> rows, List<Demo.FixRate> fixRates, String statsUrl, List<String> log)
+  static String colour(String arm) {
+    String c = ARM_COLOURS.get(arm);
+    return c != null ? c : OTHER_COLOURS[Math.floorMod(arm.hashCode(), OTHER_COLOURS.length)];
+  }
+
+  private static String swatch(String arm) {
+    return "<span style=\"display:inline-block;width:.8em;height:.8em;margin-right:.3em;background:" + colour(arm) + "\"></span>"
+        + esc(arm);
+  }
+
+  static void write(Path file, Run run, List<Demo.Row> rows, List<Demo.FixRate> fixRates, String statsUrl, List<String> log)
       throws IOException {
     StringBuilder h = new StringBuilder();
     h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>saerl demo report</title><style>")
         .append("body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}")
         .append("th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;text-align:right}th{background:#f4f4f4}")
         .append("td.t{text-align:left;font-family:ui-monospace,monospace}pre{background:#f8f8f8;padding:.5em;font-size:12px}")
-        .append("</style></head><body><h1>saerl demo report</h1>");
-    h.append("<h2>Accuracy on the UNKNOWN queries (greedy, 95% Wilson intervals)</h2>");
+        .append("</style></head><body><h1>saerl demo report: ").append(esc(run.dataset())).append("</h1>");
+    h.append(String.format("<p>dataset <b>%s</b> (%s); starting pack %s, version %s (%s); data dir %s</p>", esc(run.dataset()),
+        esc(run.datasetFile().toString()), esc(run.startPack().name()), esc(run.startPack().version()),
+        esc(run.startPack().dir().toString()), esc(run.dataDir().toAbsolutePath().toString())));
+    long unknownQueries = rows.isEmpty() ? 0 : rows.get(0).unknown().getTrials();
+    h.append(String.format("<h2>Accuracy on the same %d UNKNOWN queries of %s, one greedy answer each (95%% Wilson intervals)</h2>",
+        unknownQueries, esc(run.dataset())));
     h.append(accuracyChart(rows));
     h.append("<table><tr><th>round</th><th>arm</th><th>version</th><th>UNKNOWN accuracy</th><th>95% CI</th><th>correct</th>")
         .append("<th>held-out KNOWN</th><th>accepted</th></tr>");
     for (Demo.Row r : rows) {
       var e = r.unknown();
       h.append(String.format("<tr><td>%d</td><td class=t>%s</td><td class=t>%s</td><td>%.3f</td><td>[%.3f, %.3f]</td><td>%d/%d</td><td>%.3f</td><td>%s</td></tr>",
-          r.round(), esc(r.arm()), esc(r.version()), e.getRate(), e.getCiLow(), e.getCiHigh(), e.getSuccesses(), e.getTrials(),
+          r.round(), swatch(r.arm()), esc(r.version()), e.getRate(), e.getCiLow(), e.getCiHigh(), e.getSuccesses(), e.getTrials(),
           r.heldOutKnown(), r.accepted() ? "yes" : ""));
     }
     h.append("</table>");
     if (!fixRates.isEmpty()) {
-      h.append("<h2>Fix rates of the corrections per arm (samples fixed at any strength)</h2>").append(fixChart(fixRates));
+      h.append("<h2>Fix rates of the corrections per arm: incorrect KNOWN samples fixed at any strength, of n corrected "
+          + "(95% Wilson intervals)</h2>").append(fixChart(fixRates));
       h.append("<table><tr><th>round</th><th>arm</th><th>fixed</th><th>samples</th><th>rate</th><th>95% CI</th></tr>");
       for (Demo.FixRate f : fixRates) {
         Wilson w = Wilson.of(f.fixed(), f.samples());
         h.append(String.format("<tr><td>%d</td><td class=t>%s</td><td>%d</td><td>%d</td><td>%.3f</td><td>[%.3f, %.3f]</td></tr>",
-            f.round(), esc(f.arm()), f.fixed(), f.samples(), w.rate(), w.low(), w.high()));
+            f.round(), swatch(f.arm()), f.fixed(), f.samples(), w.rate(), w.low(), w.high()));
       }
       h.append("</table>");
     }
-    h.append("<h2>Top features (paired within-query effect)</h2>").append(features(statsUrl));
+    h.append("<h2>Top features of ").append(esc(run.dataset())).append(" (paired within-query effect)</h2>")
+        .append(features(statsUrl, run.dataset()));
     h.append("<h2>Log</h2><pre>");
     log.forEach(l -> h.append(esc(l)).append('\n'));
     h.append("</pre></body></html>\n");
@@ -84,7 +114,7 @@ final class Report {
     }
     int c = 0;
     for (var e : byArm.entrySet()) {
-      String colour = COLOURS[c % COLOURS.length];
+      String colour = colour(e.getKey());
       StringBuilder path = new StringBuilder();
       List<Demo.Row> series = new ArrayList<>();
       if (base != null) {
@@ -120,9 +150,10 @@ final class Report {
     for (Demo.FixRate f : rates) {
       Wilson w = Wilson.of(f.fixed(), f.samples());
       double y = 5 + i * bar;
-      s.append(String.format("<text x=\"170\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\">round %d %s</text>", y + 15, f.round(), esc(f.arm())))
+      s.append(String.format("<text x=\"170\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\">round %d %s (n=%d)</text>", y + 15,
+              f.round(), esc(f.arm()), f.samples()))
           .append(String.format("<rect x=\"180\" y=\"%.1f\" width=\"%.1f\" height=\"18\" fill=\"%s\"/>", y, 400 * w.rate(),
-              COLOURS[i % COLOURS.length]))
+              colour(f.arm())))
           .append(String.format("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>", 180 + 400 * w.low(),
               180 + 400 * w.high(), y + 9, y + 9))
           .append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%.2f</text>", 185 + 400 * w.high(), y + 14, w.rate()));
@@ -131,23 +162,26 @@ final class Report {
     return s.append("</svg>").toString();
   }
 
-  private static String features(String statsUrl) {
+  private static String features(String statsUrl, String dataset) {
     try {
       HttpClient http = HttpClient.newHttpClient();
       ObjectMapper json = new ObjectMapper();
-      JsonNode top = json.readTree(http.send(HttpRequest.newBuilder(URI.create(statsUrl + "api/datasets/arith/features?limit=5")).build(),
+      String api = statsUrl + "api/datasets/" + java.net.URLEncoder.encode(dataset, java.nio.charset.StandardCharsets.UTF_8);
+      JsonNode counts = json.readTree(http.send(HttpRequest.newBuilder(URI.create(api)).build(),
           HttpResponse.BodyHandlers.ofString()).body());
-      StringBuilder s = new StringBuilder("<table><tr><th>feature</th><th>score</th><th>paired Δ ± SE</th><th>log-odds</th>")
+      JsonNode top = json.readTree(http.send(HttpRequest.newBuilder(URI.create(api + "/features?limit=5")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+      StringBuilder s = new StringBuilder(String.format("<p>From %d correct and %d incorrect KNOWN samples (%d queries with both) "
+          + "of %s; each feature's three strongest distinct steps.</p>", counts.path("samples_correct").asLong(),
+          counts.path("samples_incorrect").asLong(), counts.path("paired_queries").asLong(),
+          esc(counts.path("model_version").asText("?"))))
+          .append("<table><tr><th>feature</th><th>score</th><th>paired Δ ± SE</th><th>log-odds</th>")
           .append("<th>in plan</th><th class=t>top activating steps</th></tr>");
       for (JsonNode f : top) {
-        JsonNode detail = json.readTree(http.send(HttpRequest.newBuilder(URI.create(statsUrl + "api/datasets/arith/features/"
+        JsonNode detail = json.readTree(http.send(HttpRequest.newBuilder(URI.create(api + "/features/"
             + f.get("feature_id").asInt())).build(), HttpResponse.BodyHandlers.ofString()).body());
         StringBuilder ex = new StringBuilder();
-        int n = 0;
-        for (JsonNode e : detail.path("examples")) {
-          if (n++ == 3) {
-            break;
-          }
+        for (JsonNode e : distinctSteps(detail.path("examples"), 3)) {
           ex.append(String.format("%.2f %s %s<br>", e.get("activation").asDouble(), e.get("correct").asBoolean() ? "✓" : "✗",
               esc(e.get("text").asText())));
         }
@@ -162,6 +196,21 @@ final class Report {
       Thread.currentThread().interrupt();
       return "<p>interrupted</p>";
     }
+  }
+
+  /** The first {@code n} examples with distinct text: the same step of several samples is one example. */
+  static List<JsonNode> distinctSteps(JsonNode examples, int n) {
+    List<JsonNode> out = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (JsonNode e : examples) {
+      if (out.size() == n) {
+        break;
+      }
+      if (seen.add(e.path("text").asText().strip())) {
+        out.add(e);
+      }
+    }
+    return out;
   }
 
   static String esc(String s) {
