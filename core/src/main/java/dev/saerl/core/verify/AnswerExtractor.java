@@ -1,30 +1,62 @@
 package dev.saerl.core.verify;
 
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Finds the final answer in a chain of thought. Rules, first match wins: {@code boxed}
- * (last {@code \boxed{...}}), {@code hash_marks} ({@code #### X}), {@code the_answer_is}
- * ("The (final) answer is X"), {@code answer_label} (a line "A: X" or "Answer: X"),
- * {@code final_line} (a last line that is only a number), and only then
- * {@code last_number_fallback} (the last number anywhere). Input is bounded: only the last
- * {@link #WINDOW} characters are searched, and every pattern is linear.
+ * Finds the final answer a response commits to. Marked answers, wherever they are:
+ * {@code boxed} ({@code \boxed{...}}, {@code \fbox{...}}), {@code hash_marks} ({@code #### X}),
+ * {@code the_answer_is} ("The (final) answer is X", with X in {@code $...$} taken whole) and
+ * {@code answer_label} (a line "Answer: X", "Final answer: X", "A: X"). The last marked answer
+ * wins, so a later correction beats an early box. An earlier marked answer that differs from it
+ * in the same paragraph, with no correction ("wait", "actually", "mistake", ...) in between, or
+ * anywhere after a hedge ("alternatively", "or maybe", ...), is reported as its {@code rival}: the
+ * verifier counts such a response as hedged, hence incorrect. When marked answers agree, the
+ * strongest rule is reported (boxed, then hash marks, then "the answer is", then a label).
+ *
+ * <p>Only without any mark: {@code final_line} (a last line that is only a number or only one
+ * math expression in delimiters), then {@code last_number_fallback}: the last number of the last
+ * sentence, and only where that is safe (the sentence is not a question, a restated problem
+ * ("If ...", "How many ..."), a negation, or LaTeX, and the number stands alone, not inside a word
+ * such as "x2" or "3rd"). Input is bounded: only the last {@link #WINDOW} characters are searched,
+ * at most {@link #MAX_MARKS} marks are read, and every pattern is linear.
  */
 public final class AnswerExtractor {
   /** Answers sit at the end; a longer response is searched in its tail only. */
   public static final int WINDOW = 8_000;
+  static final int MAX_MARKS = 200;
 
   static final String NUMBER = "[-+−]?\\$?\\s?(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?(?:\\s?/\\s?\\d+)?%?";
   private static final Pattern HASH = Pattern.compile("####\\s*([^\\n]{1,200})");
-  private static final Pattern ANSWER_IS = Pattern.compile("(?:the\\s+)?(?:final\\s+)?answer\\s+is\\s*:?\\s*([^\\n]{1,200})",
-      Pattern.CASE_INSENSITIVE);
-  private static final Pattern LABEL = Pattern.compile("(?m)^\\s*(?:A|Answer|Final answer)\\s*:\\s*([^\\n]{1,200})$",
-      Pattern.CASE_INSENSITIVE);
+  private static final Pattern ANSWER_IS = Pattern.compile(
+      "(?:the\\s+)?(?:final\\s+)?answer\\s+is\\s*:?\\**\\s*", Pattern.CASE_INSENSITIVE);
+  private static final Pattern LABEL = Pattern.compile(
+      "(?m)^[ \\t>#*-]*(?:final\\s+answer|answer|a)\\s*\\**\\s*:\\s*\\**[ \\t]*", Pattern.CASE_INSENSITIVE);
   private static final Pattern NUMBER_ONLY_LINE = Pattern.compile("^\\s*(" + NUMBER + ")\\s*\\.?\\s*$");
-  private static final Pattern ANY_NUMBER = Pattern.compile(NUMBER);
+  private static final Pattern STANDALONE_NUMBER = Pattern.compile(
+      "(?<![\\p{L}\\p{N}_.,/])(?:[-−]?\\$?(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?(?:/\\d+)?%?)(?![\\p{L}\\p{N}_]|[.,]\\d)");
+  private static final Pattern CORRECTION = Pattern.compile(
+      "\\b(?:wait|actually|correction|mistake|error|oops|instead|re-?check\\w*|recalculat\\w*|reconsider\\w*|"
+          + "let me|on second thought|i made|incorrect|wrong)\\b", Pattern.CASE_INSENSITIVE);
+  private static final Pattern HEDGE = Pattern.compile(
+      "\\b(?:alternatively|or maybe|or perhaps|or possibly|could also be|might also be|either|another possib\\w*|"
+          + "other possib\\w*)\\b", Pattern.CASE_INSENSITIVE);
+  private static final Pattern UNSAFE_SENTENCE = Pattern.compile(
+      "\\b(?:how many|how much|what is|what are|what was|which|find|compute|calculate|determine|question|"
+          + "not|isn't|aren't|wasn't|never|instead of|rather than)\\b|^\\s*(?:if|given|suppose|let)\\b",
+      Pattern.CASE_INSENSITIVE);
+  private static final Set<String> NOT_ANSWERS = Set.of("that", "not", "correct", "incorrect", "wrong", "right",
+      "clear", "clearly", "below", "above", "as", "the", "a", "an", "in", "to", "because", "given", "this", "these",
+      "then", "therefore", "thus", "so", "simply", "obtained", "found", "shown", "what", "which", "how", "indeed",
+      "likely", "probably", "unknown", "undefined", "still", "now", "from", "by", "of", "for");
+
+  /** A marked answer: where its text starts and ends, the rule, and how strong that rule is. */
+  private record Mark(int at, int end, String answer, String rule, int strength) {}
 
   private AnswerExtractor() {}
 
@@ -33,82 +65,257 @@ public final class AnswerExtractor {
       return Extraction.NONE;
     }
     String text = response.length() > WINDOW ? response.substring(response.length() - WINDOW) : response;
-    String boxed = lastBoxed(text);
-    if (boxed != null) {
-      return new Extraction(boxed.trim(), "boxed");
+    List<Mark> marks = marks(text);
+    if (!marks.isEmpty()) {
+      return choose(text, marks);
     }
-    for (var rule : List.of(new Rule(HASH, "hash_marks"), new Rule(ANSWER_IS, "the_answer_is"), new Rule(LABEL, "answer_label"))) {
-      String found = last(rule.pattern, text);
-      if (found != null) {
-        String answer = trimSentence(found);
-        if (!answer.isEmpty()) {
-          return new Extraction(answer, rule.name);
+    String line = finalLine(text);
+    if (line != null) {
+      return new Extraction(line, "final_line");
+    }
+    String number = fallbackNumber(text);
+    return number == null ? Extraction.NONE : new Extraction(number, "last_number_fallback");
+  }
+
+  // ---- marked answers ----
+
+  private static List<Mark> marks(String text) {
+    List<Mark> marks = new ArrayList<>();
+    boxes(text, marks);
+    Matcher hash = HASH.matcher(text);
+    while (hash.find() && marks.size() < MAX_MARKS) {
+      add(marks, hash.start(1), hash.end(1), trimSentence(hash.group(1)), "hash_marks", 3);
+    }
+    Matcher is = ANSWER_IS.matcher(text);
+    while (is.find() && marks.size() < MAX_MARKS) {
+      addText(marks, text, is.end(), "the_answer_is", 2);
+    }
+    Matcher label = LABEL.matcher(text);
+    while (label.find() && marks.size() < MAX_MARKS) {
+      addText(marks, text, label.end(), "answer_label", 1);
+    }
+    marks.sort(Comparator.comparingInt(Mark::at));
+    return marks;
+  }
+
+  private static void boxes(String text, List<Mark> marks) {
+    for (String command : new String[] {"\\boxed", "\\fbox"}) {
+      int from = 0;
+      for (int at; (at = text.indexOf(command, from)) >= 0 && marks.size() < MAX_MARKS; ) {
+        int open = at + command.length();
+        from = open;
+        while (open < text.length() && text.charAt(open) == ' ') {
+          open++;
+        }
+        if (open < text.length() && text.charAt(open) == '{') {
+          int close = closingBrace(text, open);
+          if (close > 0) {
+            add(marks, open + 1, close, text.substring(open + 1, close).trim(), "boxed", 4);
+            from = close;
+          }
+        } else if (open > at + command.length() && open < text.length()) {
+          // \boxed 5: one token
+          int end = open;
+          while (end < text.length() && !Character.isWhitespace(text.charAt(end)) && text.charAt(end) != '$') {
+            end++;
+          }
+          add(marks, open, end, trimSentence(text.substring(open, end)), "boxed", 4);
         }
       }
     }
-    List<String> lines = text.strip().lines().toList();
-    if (!lines.isEmpty()) {
-      Matcher m = NUMBER_ONLY_LINE.matcher(lines.get(lines.size() - 1));
-      if (m.matches()) {
-        return new Extraction(m.group(1).trim(), "final_line");
+  }
+
+  private static int closingBrace(String text, int open) {
+    int depth = 0;
+    for (int i = open; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\\' && i + 1 < text.length() && (text.charAt(i + 1) == '{' || text.charAt(i + 1) == '}')) {
+        i++;
+      } else if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        return i;
       }
     }
-    String lastNumber = last(ANY_NUMBER, text, 0);
-    return lastNumber == null ? Extraction.NONE : new Extraction(lastNumber.trim(), "last_number_fallback");
+    return -1;
   }
 
-  private record Rule(Pattern pattern, String name) {}
-
-  private static String last(Pattern p, String text) {
-    return last(p, text, 1);
+  /** The answer after "The answer is" or a label: math in delimiters whole, else up to the end of the sentence. */
+  private static void addText(List<Mark> marks, String text, int from, String rule, int strength) {
+    int lineEnd = text.indexOf('\n', from);
+    String line = text.substring(from, lineEnd < 0 ? text.length() : lineEnd);
+    if (line.length() > 400) {
+      line = line.substring(0, 400);
+    }
+    String rest = line.strip();
+    if (rest.startsWith("\\boxed") || rest.startsWith("$\\boxed") || rest.startsWith("\\(\\boxed")
+        || rest.startsWith("\\[\\boxed") || rest.toLowerCase(Locale.ROOT).contains("answer is")) {
+      return; // the box or the inner "answer is" is its own mark
+    }
+    int start = from + line.indexOf(rest.isEmpty() ? line : rest);
+    String answer = delimited(rest);
+    if (answer == null) {
+      answer = trimSentence(rest.startsWith("$") ? rest.substring(1) : rest);
+    }
+    if (plausible(answer)) {
+      add(marks, start, start + rest.length(), answer, rule, strength);
+    }
   }
 
-  private static String last(Pattern p, String text, int group) {
-    Matcher m = p.matcher(text);
+  /** The content of {@code $...$}, {@code $$...$$}, {@code \(...\)} or {@code \[...\]} at the start; null when not delimited. */
+  private static String delimited(String s) {
+    for (String[] pair : new String[][] {{"$$", "$$"}, {"\\[", "\\]"}, {"\\(", "\\)"}, {"$", "$"}}) {
+      if (s.startsWith(pair[0])) {
+        int close = s.indexOf(pair[1], pair[0].length());
+        if (close < 0) {
+          return null;
+        }
+        String inner = s.substring(pair[0].length(), close);
+        if (pair[0].equals("$") && (inner.isBlank() || Character.isWhitespace(inner.charAt(inner.length() - 1)))) {
+          return null; // "$36 and $40": dollars, not math
+        }
+        return inner.strip();
+      }
+    }
+    return null;
+  }
+
+  /** Something that can be an answer: not "correct", "below" or a sentence. */
+  private static boolean plausible(String answer) {
+    if (answer == null || answer.isBlank()) {
+      return false;
+    }
+    if (answer.chars().anyMatch(c -> Character.isDigit(c) || "\\^_{}()=<>+-*/|[]".indexOf(c) >= 0)) {
+      return true;
+    }
+    String[] words = answer.toLowerCase(Locale.ROOT).split("\\s+");
+    return words.length <= 4 && !NOT_ANSWERS.contains(words[0].replaceAll("[^a-z']", ""));
+  }
+
+  private static void add(List<Mark> marks, int at, int end, String answer, String rule, int strength) {
+    String a = answer == null ? null : answer.replace("**", "").strip();
+    if (a != null && !a.isEmpty()) {
+      marks.add(new Mark(at, end, a, rule, strength));
+    }
+  }
+
+  private static Extraction choose(String text, List<Mark> marks) {
+    Mark last = marks.get(marks.size() - 1);
+    String rule = last.rule();
+    int strength = last.strength();
+    String rival = null;
+    String committed = Texts.compact(last.answer());
+    for (int i = marks.size() - 2; i >= 0; i--) {
+      Mark earlier = marks.get(i);
+      String between = earlier.end() < last.at() ? text.substring(earlier.end(), last.at()) : "";
+      if (CORRECTION.matcher(between).find()) {
+        break;
+      }
+      if (between.contains("\n\n") && !HEDGE.matcher(between).find()) {
+        break;
+      }
+      if (!Texts.compact(earlier.answer()).equals(committed)) {
+        rival = earlier.answer();
+        break;
+      }
+      if (earlier.strength() > strength) {
+        rule = earlier.rule();
+        strength = earlier.strength();
+      }
+    }
+    return new Extraction(last.answer(), rule, rival);
+  }
+
+  // ---- unmarked answers ----
+
+  /** A last line that is only a number, or only one expression in math delimiters. */
+  private static String finalLine(String text) {
+    List<String> lines = text.strip().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    if (lines.isEmpty()) {
+      return null;
+    }
+    String last = lines.get(lines.size() - 1).replace("**", "").strip();
+    Matcher m = NUMBER_ONLY_LINE.matcher(last);
+    if (m.matches()) {
+      return m.group(1).trim();
+    }
+    if (last.equals("\\]") || last.equals("$$")) {
+      String open = last.equals("\\]") ? "\\[" : "$$";
+      for (int i = lines.size() - 2; i >= Math.max(0, lines.size() - 6); i--) {
+        if (lines.get(i).equals(open)) {
+          String body = String.join(" ", lines.subList(i + 1, lines.size() - 1)).strip();
+          return body.isEmpty() ? null : body;
+        }
+      }
+      return null;
+    }
+    String t = last.endsWith(".") ? last.substring(0, last.length() - 1).strip() : last;
+    return wholeDelimited(t);
+  }
+
+  /** The inside of {@code $...$}, {@code $$...$$}, {@code \(...\)} or {@code \[...\]} that spans all of s; null otherwise. */
+  private static String wholeDelimited(String s) {
+    for (String[] pair : new String[][] {{"$$", "$$"}, {"\\[", "\\]"}, {"\\(", "\\)"}, {"$", "$"}}) {
+      int inner = pair[0].length();
+      if (s.length() > inner + pair[1].length() && s.startsWith(pair[0]) && s.endsWith(pair[1])) {
+        String body = s.substring(inner, s.length() - pair[1].length());
+        return body.contains(pair[1]) || body.isBlank() ? null : body.strip();
+      }
+    }
+    return null;
+  }
+
+  /** The last standalone number of the last sentence, where that sentence can be a conclusion. */
+  private static String fallbackNumber(String text) {
+    List<String> lines = text.strip().lines().filter(l -> !l.isBlank()).toList();
+    if (lines.isEmpty()) {
+      return null;
+    }
+    String[] sentences = lines.get(lines.size() - 1).strip().split("(?<=[.!?])\\s+");
+    String sentence = sentences[sentences.length - 1].strip();
+    if (sentence.length() > 400 || sentence.endsWith("?") || sentence.matches(".*[\\\\^_{}].*")
+        || UNSAFE_SENTENCE.matcher(sentence).find()) {
+      return null;
+    }
+    Matcher m = STANDALONE_NUMBER.matcher(sentence);
     String found = null;
     while (m.find()) {
-      found = m.group(group);
+      found = m.group();
     }
     return found;
   }
 
-  /** "66. Next question..." to "66"; a trailing period ends the answer unless it is a decimal point. */
+  /** "66. Next question..." to "66": the answer ends at a full stop, a semicolon, or a comma before words, outside brackets. */
   static String trimSentence(String s) {
     String t = s.trim();
     int cut = t.length();
+    int depth = 0;
     for (int i = 0; i < t.length(); i++) {
       char c = t.charAt(i);
+      if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+        depth--;
+      }
+      if (depth > 0) {
+        continue;
+      }
       boolean decimalPoint = c == '.' && i > 0 && Character.isDigit(t.charAt(i - 1))
           && i + 1 < t.length() && Character.isDigit(t.charAt(i + 1));
-      if ((c == '.' && !decimalPoint) || c == ';' || (c == ',' && !(i + 1 < t.length() && Character.isDigit(t.charAt(i + 1))))) {
+      boolean sentenceEnd = c == '.' && !decimalPoint && !(i + 1 < t.length() && t.charAt(i + 1) == '.')
+          && !(i > 0 && t.charAt(i - 1) == '.');
+      if (sentenceEnd || c == ';' || (c == ',' && !(i + 1 < t.length() && Character.isDigit(t.charAt(i + 1))))) {
         cut = i;
         break;
       }
     }
-    t = t.substring(0, cut).trim();
-    String lower = t.toLowerCase(Locale.ROOT);
-    return lower.startsWith("that ") ? "" : t;
+    return t.substring(0, cut).trim();
   }
 
   /** The content of the last \boxed{...} (or \fbox{...}), braces balanced; null when none. */
   static String lastBoxed(String text) {
-    int at = Math.max(text.lastIndexOf("\\boxed"), text.lastIndexOf("\\fbox"));
-    if (at < 0) {
-      return null;
-    }
-    int open = text.indexOf('{', at);
-    if (open < 0) {
-      return null;
-    }
-    int depth = 0;
-    for (int i = open; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c == '{') {
-        depth++;
-      } else if (c == '}' && --depth == 0) {
-        return text.substring(open + 1, i);
-      }
-    }
-    return null;
+    List<Mark> marks = new ArrayList<>();
+    boxes(text, marks);
+    return marks.stream().max(Comparator.comparingInt(Mark::at)).map(Mark::answer).orElse(null);
   }
 }

@@ -1,96 +1,141 @@
 package dev.saerl.core.verify;
 
-import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.util.Locale;
-import java.util.regex.Matcher;
+import dev.saerl.core.verify.Node.Seq;
+import dev.saerl.core.verify.Verifier.Outcome;
 import java.util.regex.Pattern;
 
 /**
- * Equivalence of final answers. Numbers compare as exact rationals after removing thousands
- * separators, currency signs and words, units, trailing zeros, simple LaTeX ({@code \frac},
- * {@code \dfrac}, {@code \tfrac}, {@code \text{}}, {@code \$}, {@code \%}, {@code \left}/{@code \right});
- * a percentage equals both its number and its fraction ("50%" = "50" = "0.5"). Anything
- * non-numeric compares as lower-cased text without spaces and LaTeX spacing.
+ * Equivalence of final answers, judged by class (see {@link Equivalence} for the rules and
+ * {@link MathParser} for the LaTeX subset read). Before comparing: a multiple-choice reference
+ * ("C", "(C)") is matched by letter; the same text after removing spacing commands is equal;
+ * words after a number ("36 dollars", "5\text{ cm}^2") are dropped when what remains is a number;
+ * {@code a \pm b} is the list {a + b, a - b}. A comma between digits that makes one side a list
+ * while the other is a number is read once more as a decimal comma ("1,5" = 1.5). An answer that
+ * cannot be parsed is compared as words; a comparison that exceeds its {@link Budget} is a
+ * {@link Outcome#TIMEOUT}, never {@link Outcome#INCORRECT}.
  */
 public final class Answers {
-  private static final int MAX_LENGTH = 500;
-  private static final Pattern FRAC = Pattern.compile("\\\\[dt]?frac\\s*\\{([^{}]{1,50})}\\s*\\{([^{}]{1,50})}");
-  private static final Pattern TEXT = Pattern.compile("\\\\(?:text|mathrm|textbf|mbox)\\s*\\{([^{}]{0,100})}");
-  private static final Pattern RATIONAL = Pattern.compile(
-      "([-+]?)(\\d+(?:\\.\\d+)?|\\.\\d+)(?:\\s*/\\s*(\\d+(?:\\.\\d+)?))?");
-  private static final Pattern MIXED = Pattern.compile("([-+]?)(\\d+)\\s+(\\d+)\\s*/\\s*(\\d+)");
-  /** A number, then optionally unit or currency words ("36 dollars", "10 apples each"). */
-  private static final Pattern NUMBER_THEN_WORDS = Pattern.compile("^\\s*([-+]?\\s?[\\d.][\\d.,/ ]*?)\\s*(?:[a-zA-Z][a-zA-Z\\s.]*)?$");
+  /** Answers longer than this are not parsed: a longer reference times out, a longer candidate is incorrect. */
+  public static final int MAX_ANSWER_CHARS = 2_000;
+  private static final Pattern DIGIT_COMMA_DIGIT = Pattern.compile("\\d(?:,|\\{,\\})\\d");
+
+  /** How two answers compare: the outcome, the class they were judged as, and the rule that decided. */
+  public record Comparison(Outcome outcome, String answerClass, String rule) {
+    public Comparison {
+      if (outcome == null || outcome == Outcome.NO_ANSWER || rule == null) {
+        throw new IllegalArgumentException("a comparison needs an outcome (not NO_ANSWER) and a rule");
+      }
+    }
+
+    public boolean correct() {
+      return outcome == Outcome.CORRECT;
+    }
+  }
 
   private Answers() {}
 
-  /** A parsed answer: an exact rational (with whether it was written as a percentage), or text. */
-  record Value(BigInteger num, BigInteger den, boolean percent, String text) {
-    boolean numeric() {
-      return num != null;
-    }
-  }
-
   public static boolean equivalent(String reference, String candidate) {
-    if (reference == null || candidate == null) {
-      return false;
-    }
-    Value a = parse(reference);
-    Value b = parse(candidate);
-    if (a.numeric() && b.numeric()) {
-      if (same(a.num, a.den, b.num, b.den)) {
-        return true;
-      }
-      // 50% vs 0.5: a percentage also matches its fraction
-      BigInteger hundred = BigInteger.valueOf(100);
-      return (a.percent && same(a.num, a.den.multiply(hundred), b.num, b.den))
-          || (b.percent && same(b.num, b.den.multiply(hundred), a.num, a.den));
-    }
-    return !a.numeric() && !b.numeric() && !a.text.isEmpty() && a.text.equals(b.text);
+    return compare(reference, candidate).correct();
   }
 
-  private static boolean same(BigInteger n1, BigInteger d1, BigInteger n2, BigInteger d2) {
-    return n1.multiply(d2).equals(n2.multiply(d1));
+  public static Comparison compare(String reference, String candidate) {
+    return compare(reference, candidate, Budget.standard());
   }
 
-  static Value parse(String raw) {
-    String s = raw.length() > MAX_LENGTH ? raw.substring(0, MAX_LENGTH) : raw;
-    s = s.replace('−', '-').replace('–', '-').replace("\\!", "").replace("\\,", "").replace("\\;", "")
-        .replace("\\left", "").replace("\\right", "").replace("\\$", "").replace("$", "")
-        .replace("€", "").replace("£", "").replace("^\\circ", "").replace("^{\\circ}", "").replace("°", "");
-    boolean percent = s.contains("%") || s.toLowerCase(Locale.ROOT).matches(".*\\bper\\s*cent\\b.*");
-    s = s.replace("\\%", "").replace("%", "");
-    s = TEXT.matcher(s).replaceAll("$1");
-    Matcher frac = FRAC.matcher(s);
-    s = frac.replaceAll("($1)/($2)").replace("(", "").replace(")", "");
-    s = s.replaceAll("(?<=\\d),(?=\\d{3}(?!\\d))", "");
-    Matcher lead = NUMBER_THEN_WORDS.matcher(s.length() > 100 ? "" : s);
-    String numeric = (lead.matches() ? lead.group(1) : s).trim().replaceAll("[.\\s]+$", "").replaceAll("\\s+", " ");
-    Matcher mixed = MIXED.matcher(numeric);
-    if (mixed.matches()) {
-      BigInteger whole = new BigInteger(mixed.group(2));
-      BigInteger n = new BigInteger(mixed.group(3));
-      BigInteger d = new BigInteger(mixed.group(4));
-      if (d.signum() != 0) {
-        BigInteger num = whole.multiply(d).add(n);
-        return new Value(mixed.group(1).equals("-") ? num.negate() : num, d, percent, null);
-      }
+  static Comparison compare(String reference, String candidate, Budget budget) {
+    if (reference == null || candidate == null || reference.isBlank() || candidate.isBlank()) {
+      return new Comparison(Outcome.INCORRECT, "none", "missing");
     }
-    Matcher m = RATIONAL.matcher(numeric);
-    if (m.matches()) {
-      BigDecimal top = new BigDecimal(m.group(2));
-      BigDecimal bottom = m.group(3) == null ? BigDecimal.ONE : new BigDecimal(m.group(3));
-      if (bottom.signum() != 0) {
-        if (m.group(1).equals("-")) {
-          top = top.negate();
+    if (reference.length() > MAX_ANSWER_CHARS) {
+      return new Comparison(Outcome.TIMEOUT, "text", "too_long_reference");
+    }
+    if (candidate.length() > MAX_ANSWER_CHARS) {
+      return new Comparison(Outcome.INCORRECT, "text", "too_long");
+    }
+    try {
+      return judge(reference, candidate, budget);
+    } catch (Budget.Exceeded e) {
+      return new Comparison(Outcome.TIMEOUT, "unknown", "timeout");
+    }
+  }
+
+  /** The class a reference answer belongs to ("rational", "interval", ...), as the verifier reports it. */
+  public static String classOf(String reference) {
+    if (reference == null || reference.length() > MAX_ANSWER_CHARS) {
+      return "text";
+    }
+    try {
+      if (Choice.referenceLetter(reference) != 0) {
+        return "choice";
+      }
+      Budget budget = Budget.standard();
+      Node n = parse(reference, budget, false);
+      return n == null ? "text" : Shapes.classOf(n, budget);
+    } catch (Budget.Exceeded e) {
+      return "unknown";
+    }
+  }
+
+  private static Comparison judge(String reference, String candidate, Budget budget) {
+    char letter = Choice.referenceLetter(reference);
+    if (letter != 0) {
+      char got = Choice.candidateLetter(candidate);
+      return new Comparison(got == letter ? Outcome.CORRECT : Outcome.INCORRECT, "choice",
+          got == Choice.HEDGED ? "hedged" : "choice");
+    }
+    Node a = parse(reference, budget, false);
+    if (a == null) {
+      boolean same = !Texts.words(reference).isEmpty() && Texts.words(reference).equals(Texts.words(candidate));
+      return new Comparison(same ? Outcome.CORRECT : Outcome.INCORRECT, "text", "text");
+    }
+    String referenceClass = Shapes.classOf(a, budget);
+    if (Texts.compact(reference).equals(Texts.compact(candidate))) {
+      return new Comparison(Outcome.CORRECT, referenceClass, "same_text");
+    }
+    Node b = parse(candidate, budget, false);
+    if (b == null) {
+      return new Comparison(Outcome.INCORRECT, referenceClass, "unparseable");
+    }
+    boolean[] units = {false};
+    Equivalence equivalence = new Equivalence(budget);
+    Equivalence.Match m = compareCanonical(equivalence, a, b, units);
+    if (!m.equal() && (a instanceof Seq) != (b instanceof Seq)) {
+      // "1,5" against 1.5: a decimal comma read as a list separator
+      boolean retryCandidate = b instanceof Seq;
+      String side = retryCandidate ? candidate : reference;
+      Node again = DIGIT_COMMA_DIGIT.matcher(side).find() ? parse(side, budget, true) : null;
+      if (again != null && !(again instanceof Seq)) {
+        Equivalence.Match retry = retryCandidate ? compareCanonical(equivalence, a, again, units)
+            : compareCanonical(equivalence, again, b, units);
+        if (retry.equal()) {
+          m = retry.prefixed("decimal_comma");
         }
-        // a/b with decimals: scale both to integers
-        int scale = Math.max(Math.max(top.scale(), bottom.scale()), 0);
-        return new Value(top.movePointRight(scale).toBigIntegerExact(), bottom.movePointRight(scale).toBigIntegerExact(), percent, null);
       }
     }
-    String text = raw.toLowerCase(Locale.ROOT).replaceAll("\\\\[,;! ]|\\s+|\\\\text\\{|[{}]|\\.$", "");
-    return new Value(null, null, false, text);
+    if (units[0]) {
+      m = m.prefixed("units");
+    }
+    return new Comparison(m.equal() ? Outcome.CORRECT : Outcome.INCORRECT, m.answerClass(), m.rule());
+  }
+
+  private static Equivalence.Match compareCanonical(Equivalence equivalence, Node a, Node b, boolean[] units) {
+    Node ca;
+    Node cb;
+    try {
+      ca = Shapes.expandPlusMinus(Shapes.stripUnits(a, units));
+      cb = Shapes.expandPlusMinus(Shapes.stripUnits(b, units));
+    } catch (Unparseable e) {
+      return new Equivalence.Match(false, "symbolic", "unparseable");
+    }
+    return equivalence.equal(ca, cb);
+  }
+
+  /** The parsed answer, or null when it is outside the subset the parser reads. */
+  private static Node parse(String s, Budget budget, boolean decimalComma) {
+    try {
+      return MathParser.parse(s, budget, decimalComma);
+    } catch (Unparseable e) {
+      return null;
+    }
   }
 }

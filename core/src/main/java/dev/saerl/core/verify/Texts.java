@@ -1,0 +1,25 @@
+package dev.saerl.core.verify;
+
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** Plain-text forms of an answer: for the same-text shortcut and for answers in words. */
+final class Texts {
+  private static final Pattern SPACING = Pattern.compile(
+      "\\s+|\\$|\\\\[,;:! ]|\\\\left(?![a-z])|\\\\right(?![a-z])|\\\\displaystyle|\\\\[dtc](?=frac)|\\.$");
+  private static final Pattern MARKUP = Pattern.compile("\\\\(?:text[a-z]*|mathrm|mathbf|mbox|operatorname)|[{}\\\\]");
+  private static final Pattern NOT_WORD = Pattern.compile("[^\\p{L}\\p{N}]+");
+
+  private Texts() {}
+
+  /** The answer without spacing commands, math delimiters and a final full stop. */
+  static String compact(String s) {
+    return SPACING.matcher(s.strip()).replaceAll("");
+  }
+
+  /** Lower-case letters and digits only: "\text{Evelyn}." and "evelyn" agree. */
+  static String words(String s) {
+    String t = MARKUP.matcher(s).replaceAll(" ");
+    return NOT_WORD.matcher(t.toLowerCase(Locale.ROOT)).replaceAll("");
+  }
+}
