@@ -9,6 +9,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,13 +64,22 @@ public final class StreamsCommand implements Callable<Integer> {
       StreamsService service = StreamsService.start(topics, config.kafkaClient(), config.topicPrefix() + "streams", state,
           new InetSocketAddress(httpHost, httpPort), StatsConfig.DEFAULTS, resetLocalState, token);
       CountDownLatch stopped = new CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicBoolean shuttingDown = new java.util.concurrent.atomic.AtomicBoolean();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        shuttingDown.set(true);
         service.close();
         stopped.countDown();
       }));
       System.out.println("streams app running (state in " + state + "); statistics at " + service.url()
           + (token == null ? "" : " (token required)"));
-      stopped.await();
+      // the topology can die on its own (an uncaught error shuts the client down): then exit non-zero, not hang
+      while (!stopped.await(1, TimeUnit.SECONDS)) {
+        KafkaStreams.State now = service.streams().state();
+        if (!shuttingDown.get() && (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING)) {
+          System.err.println("saerl streams: the topology stopped (state " + now + "); its error is logged above");
+          return 1;
+        }
+      }
     }
     return 0;
   }
