@@ -110,6 +110,12 @@ public final class Demo {
     logger.info(line);
   }
 
+  /** A line for the report's log and the log file only. */
+  private void note(String line) {
+    log.add(String.format("[%5.1f min] %s", (System.nanoTime() - started) / 6e10, line));
+    logger.info(line);
+  }
+
   public Path run() throws Exception {
     Files.createDirectories(s.dataDir());
     String prefix = "demo" + System.currentTimeMillis() % 1_000_000 + ".";
@@ -372,9 +378,10 @@ public final class Demo {
     if (plan != null) {
       try (OnnxGenerator g = new OnnxGenerator(current, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(current, s.threads())) {
         FeatureRl rl = new FeatureRl(g, sae, new FeatureRl.Settings(s.rlEvaluations(), 6, 0.1, 1.0, 160, 32, round));
-        ProgressBar bar = new ProgressBar("round " + round + ": feature-space RL", s.rlEvaluations());
-        FeatureRl.Result result = rl.optimise(plan, validation, pairs, t -> bar.update(t.evaluation()));
-        bar.close();
+        FeatureRl.Result result;
+        try (ProgressBar bar = new ProgressBar("round " + round + ": feature-space RL", s.rlEvaluations())) {
+          result = rl.optimise(plan, validation, pairs, t -> bar.update(t.evaluation()));
+        }
         say(String.format("round %d: feature RL %d evaluations; start accuracy %.3f margin %.4f, best accuracy %.3f margin %.4f",
             round, result.trials().size(), result.start().accuracy(), result.start().margin(), result.best().accuracy(),
             result.best().margin()));
@@ -456,18 +463,19 @@ public final class Demo {
   }
 
   private ModelPack train(ModelPack parent, Path shard, String mode, Path out, String version, int rows) throws Exception {
-    say("training " + version + " (" + mode + ", " + rows + " rows, " + s.trainerSteps() + " steps)");
-    ProgressBar bar = new ProgressBar("training " + version, s.trainerSteps());
-    ModelPack pack = s.trainer().train(parent.dir(), shard, mode, out, version, line -> {
-      var m = java.util.regex.Pattern.compile("\"step\": (\\d+)").matcher(line);
-      if (m.find()) {
-        bar.update(Long.parseLong(m.group(1)));
-      } else if (!line.isBlank()) {
-        log.add("  trainer: " + line);
-      }
-      logger.debug("trainer {}: {}", version, line);
-    });
-    bar.close();
+    note("training " + version + " (" + mode + ", " + rows + " rows, " + s.trainerSteps() + " steps)"); // its bar says it on the console
+    ModelPack pack;
+    try (ProgressBar bar = new ProgressBar("training " + version, s.trainerSteps())) {
+      pack = s.trainer().train(parent.dir(), shard, mode, out, version, line -> {
+        var m = java.util.regex.Pattern.compile("\"step\": (\\d+)").matcher(line);
+        if (m.find()) {
+          bar.update(Long.parseLong(m.group(1)));
+        } else if (!line.isBlank()) {
+          log.add("  trainer: " + line);
+        }
+        logger.debug("trainer {}: {}", version, line);
+      });
+    }
     return pack;
   }
 
