@@ -14,10 +14,11 @@ import java.util.regex.Pattern;
  * {@code the_answer_is} ("The (final) answer is X", with X in {@code $...$} taken whole) and
  * {@code answer_label} (a line "Answer: X", "Final answer: X", "A: X"). The last marked answer
  * wins, so a later correction beats an early box. An earlier marked answer that differs from it
- * in the same paragraph, with no correction ("wait", "actually", "mistake", ...) in between, or
- * anywhere after a hedge ("alternatively", "or maybe", ...), is reported as its {@code rival}: the
- * verifier counts such a response as hedged, hence incorrect. When marked answers agree, the
- * strongest rule is reported (boxed, then hash marks, then "the answer is", then a label).
+ * in the same paragraph with a hedge ("or", "maybe", ...) or with neither a hedge nor a correction
+ * or next step ("wait", "mistake", "then", "so", ...) in between, or in an earlier paragraph when
+ * the last answer's paragraph opens with a hedge ("Alternatively, ..."), is reported as its
+ * {@code rival}: the verifier counts such a response as hedged, hence incorrect. When marked
+ * answers agree, the strongest rule is reported (boxed, then hash marks, then "the answer is", then a label).
  *
  * <p>Only without any mark: {@code final_line} (a last line that is only a number or only one
  * math expression in delimiters), then {@code last_number_fallback}: the last number of the last
@@ -36,20 +37,33 @@ public final class AnswerExtractor {
   private static final Pattern ANSWER_IS = Pattern.compile(
       "(?:the\\s+)?(?:final\\s+)?answer\\s+is\\s*:?\\**\\s*", Pattern.CASE_INSENSITIVE);
   private static final Pattern LABEL = Pattern.compile(
-      "(?m)^[ \\t>#*-]*(?:final\\s+answer|answer|a)\\s*\\**\\s*:\\s*\\**[ \\t]*", Pattern.CASE_INSENSITIVE);
+      "(?m)^[ \\t>#*-]*(?:(?:final\\s+answer|answer|a)\\s*\\**\\s*:\\s*\\**[ \\t]*|(?:final\\s+answer|answer)[ \\t]+(?=\\$|\\\\[(\\[]))",
+      Pattern.CASE_INSENSITIVE);
   private static final Pattern NUMBER_ONLY_LINE = Pattern.compile("^\\s*(" + NUMBER + ")\\s*\\.?\\s*$");
   private static final Pattern STANDALONE_NUMBER = Pattern.compile(
       "(?<![\\p{L}\\p{N}_.,/])(?:[-−]?\\$?(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?(?:/\\d+)?%?)(?![\\p{L}\\p{N}_]|[.,]\\d)");
-  private static final Pattern CORRECTION = Pattern.compile(
+  /** Words that make an earlier answer a step or a mistake rather than a rival: a correction, or a next step. */
+  private static final Pattern SUPERSEDED = Pattern.compile(
       "\\b(?:wait|actually|correction|mistake|error|oops|instead|re-?check\\w*|recalculat\\w*|reconsider\\w*|"
-          + "let me|on second thought|i made|incorrect|wrong)\\b", Pattern.CASE_INSENSITIVE);
+          + "let me|on second thought|i made|incorrect|wrong|then|next|therefore|thus|hence|finally|so|to get|gives?|"
+          + "we get|becomes?)\\b", Pattern.CASE_INSENSITIVE);
+  /** Words that offer another answer beside an earlier one: within a paragraph, "or" is enough. */
   private static final Pattern HEDGE = Pattern.compile(
-      "\\b(?:alternatively|or maybe|or perhaps|or possibly|could also be|might also be|either|another possib\\w*|"
+      "\\b(?:or|either|alternatively|maybe|perhaps|possibly|could also be|might also be|another possib\\w*|"
           + "other possib\\w*)\\b", Pattern.CASE_INSENSITIVE);
+  /** The same, opening the paragraph of the last answer: "\n\nAlternatively, the answer could be ...". */
+  private static final Pattern NEW_PARAGRAPH_HEDGE = Pattern.compile(
+      "\\b(?:alternatively|maybe|perhaps|possibly|could also be|might also be|another possib\\w*|other possib\\w*)\\b",
+      Pattern.CASE_INSENSITIVE);
   private static final Pattern UNSAFE_SENTENCE = Pattern.compile(
       "\\b(?:how many|how much|what is|what are|what was|which|find|compute|calculate|determine|question|"
           + "not|isn't|aren't|wasn't|never|instead of|rather than)\\b|^\\s*(?:if|given|suppose|let)\\b",
       Pattern.CASE_INSENSITIVE);
+  private static final Pattern SPACES = Pattern.compile("\\s+");
+  private static final Pattern TRAILING_PUNCTUATION = Pattern.compile("[.,:;!]+$");
+  private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+");
+  private static final Pattern LATEX = Pattern.compile("[\\\\^_{}]");
+  private static final Pattern CHOICE_LETTER = Pattern.compile("\\(?[A-E]\\)?[.:]?");
   private static final Set<String> NOT_ANSWERS = Set.of("that", "not", "correct", "incorrect", "wrong", "right",
       "clear", "clearly", "below", "above", "as", "the", "a", "an", "in", "to", "because", "given", "this", "these",
       "then", "therefore", "thus", "so", "simply", "obtained", "found", "shown", "what", "which", "how", "indeed",
@@ -82,17 +96,26 @@ public final class AnswerExtractor {
   private static List<Mark> marks(String text) {
     List<Mark> marks = new ArrayList<>();
     boxes(text, marks);
-    Matcher hash = HASH.matcher(text);
-    while (hash.find() && marks.size() < MAX_MARKS) {
-      add(marks, hash.start(1), hash.end(1), trimSentence(hash.group(1)), "hash_marks", 3);
+    if (text.contains("####")) {
+      Matcher hash = HASH.matcher(text);
+      while (hash.find() && marks.size() < MAX_MARKS) {
+        add(marks, hash.start(1), hash.end(1), trimSentence(hash.group(1)), "hash_marks", 3);
+      }
     }
-    Matcher is = ANSWER_IS.matcher(text);
-    while (is.find() && marks.size() < MAX_MARKS) {
-      addText(marks, text, is.end(), "the_answer_is", 2);
+    // the case-insensitive patterns are the slow part: run them only where their words occur
+    String lower = text.toLowerCase(Locale.ROOT);
+    boolean answerWord = lower.contains("answer");
+    if (answerWord) {
+      Matcher is = ANSWER_IS.matcher(text);
+      while (is.find() && marks.size() < MAX_MARKS) {
+        addText(marks, text, is.end(), "the_answer_is", 2);
+      }
     }
-    Matcher label = LABEL.matcher(text);
-    while (label.find() && marks.size() < MAX_MARKS) {
-      addText(marks, text, label.end(), "answer_label", 1);
+    if (answerWord || lower.contains("a:") || lower.contains("a :")) {
+      Matcher label = LABEL.matcher(text);
+      while (label.find() && marks.size() < MAX_MARKS) {
+        addText(marks, text, label.end(), "answer_label", 1);
+      }
     }
     marks.sort(Comparator.comparingInt(Mark::at));
     return marks;
@@ -148,17 +171,20 @@ public final class AnswerExtractor {
       line = line.substring(0, 400);
     }
     String rest = line.strip();
-    if (rest.startsWith("\\boxed") || rest.startsWith("$\\boxed") || rest.startsWith("\\(\\boxed")
-        || rest.startsWith("\\[\\boxed") || rest.toLowerCase(Locale.ROOT).contains("answer is")) {
-      return; // the box or the inner "answer is" is its own mark
+    if (rest.isEmpty()) {
+      return;
     }
-    int start = from + line.indexOf(rest.isEmpty() ? line : rest);
+    int start = from + line.indexOf(rest);
     String answer = delimited(rest);
     if (answer == null) {
       answer = trimSentence(rest.startsWith("$") ? rest.substring(1) : rest);
     }
+    if (answer.contains("\\boxed") || answer.contains("\\fbox") || answer.toLowerCase(Locale.ROOT).contains("answer is")) {
+      return; // the box, or the inner "answer is", is a mark of its own
+    }
     if (plausible(answer)) {
-      add(marks, start, start + rest.length(), answer, rule, strength);
+      int at = rest.indexOf(answer);
+      add(marks, start, at < 0 ? start + rest.length() : start + at + answer.length(), answer, rule, strength);
     }
   }
 
@@ -185,11 +211,14 @@ public final class AnswerExtractor {
     if (answer == null || answer.isBlank()) {
       return false;
     }
-    if (answer.chars().anyMatch(c -> Character.isDigit(c) || "\\^_{}()=<>+-*/|[]".indexOf(c) >= 0)) {
+    if (CHOICE_LETTER.matcher(answer).matches()) {
       return true;
     }
-    String[] words = answer.toLowerCase(Locale.ROOT).split("\\s+");
-    return words.length <= 4 && !NOT_ANSWERS.contains(words[0].replaceAll("[^a-z']", ""));
+    String[] words = SPACES.split(answer.toLowerCase(Locale.ROOT));
+    if (NOT_ANSWERS.contains(TRAILING_PUNCTUATION.matcher(words[0]).replaceAll(""))) {
+      return false;
+    }
+    return words.length <= 4 || answer.chars().anyMatch(c -> Character.isDigit(c) || "\\^_{}()=<>+-*/|[]".indexOf(c) >= 0);
   }
 
   private static void add(List<Mark> marks, int at, int end, String answer, String rule, int strength) {
@@ -208,10 +237,10 @@ public final class AnswerExtractor {
     for (int i = marks.size() - 2; i >= 0; i--) {
       Mark earlier = marks.get(i);
       String between = earlier.end() < last.at() ? text.substring(earlier.end(), last.at()) : "";
-      if (CORRECTION.matcher(between).find()) {
-        break;
-      }
-      if (between.contains("\n\n") && !HEDGE.matcher(between).find()) {
+      int paragraph = between.lastIndexOf("\n\n");
+      boolean hedge = paragraph < 0 ? HEDGE.matcher(between).find()
+          : NEW_PARAGRAPH_HEDGE.matcher(between.substring(paragraph)).find();
+      if (!hedge && (paragraph >= 0 || SUPERSEDED.matcher(between).find())) {
         break;
       }
       if (!Texts.compact(earlier.answer()).equals(committed)) {
@@ -271,9 +300,9 @@ public final class AnswerExtractor {
     if (lines.isEmpty()) {
       return null;
     }
-    String[] sentences = lines.get(lines.size() - 1).strip().split("(?<=[.!?])\\s+");
+    String[] sentences = SENTENCE_END.split(lines.get(lines.size() - 1).strip());
     String sentence = sentences[sentences.length - 1].strip();
-    if (sentence.length() > 400 || sentence.endsWith("?") || sentence.matches(".*[\\\\^_{}].*")
+    if (sentence.length() > 400 || sentence.endsWith("?") || LATEX.matcher(sentence).find()
         || UNSAFE_SENTENCE.matcher(sentence).find()) {
       return null;
     }

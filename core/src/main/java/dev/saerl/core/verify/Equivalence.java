@@ -119,6 +119,12 @@ final class Equivalence {
     Complex za = Numeric.eval(a, Map.of(), budget);
     Complex zb = Numeric.eval(b, Map.of(), budget);
     if (!za.isFinite() || !zb.isFinite()) {
+      if ((!za.isFinite() && !mentionsInfinity(a)) || (!zb.isFinite() && !mentionsInfinity(b))) {
+        boolean undefined = Double.isNaN(za.re()) || Double.isNaN(zb.re());
+        if (!undefined) {
+          throw new Budget.Exceeded("a value too large for doubles"); // 10^{10^{10}}: overflow, not infinity
+        }
+      }
       boolean sameInfinity = za.isReal() && zb.isReal() && Double.isInfinite(za.re()) && za.re() == zb.re();
       if (sameInfinity) {
         return new Match(true, "symbolic", "infinity");
@@ -135,6 +141,17 @@ final class Equivalence {
       return new Match(za.isReal() && zb.isReal() && agrees(decimal(a), zb.re()), "decimal", "decimal_tolerance");
     }
     return new Match(za.closeTo(zb, TOLERANCE), "symbolic", "numeric");
+  }
+
+  private static boolean mentionsInfinity(Node n) {
+    return switch (n) {
+      case Node.Const c -> c.name().equals("inf");
+      case Neg x -> mentionsInfinity(x.x());
+      case Pct x -> mentionsInfinity(x.x());
+      case Bin x -> mentionsInfinity(x.a()) || mentionsInfinity(x.b());
+      case Node.Fn f -> f.args().stream().anyMatch(Equivalence::mentionsInfinity);
+      default -> false;
+    };
   }
 
   /** "50%" against 50: the number before the percent sign. */
@@ -380,6 +397,9 @@ final class Equivalence {
       if ((!sa.unordered() && !sb.unordered()) || bareAgainstTuple) {
         boolean sameBrackets = bareAgainstTuple || (sa.open() == sb.open() && sa.close() == sb.close());
         return new Match(sameBrackets && pairwise(sa.items(), sb.items()), "tuple", "tuple");
+      }
+      if (sa.open() == '{' && sb.open() == '(' || sb.open() == '{' && sa.open() == '(') {
+        return new Match(false, "set", "class_mismatch"); // a set is not an ordered pair
       }
       return new Match(unordered(sa.items(), sb.items()), "set", "set");
     }

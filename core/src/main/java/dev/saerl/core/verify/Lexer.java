@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Splits an answer written in plain text or the LaTeX subset of {@link MathParser} into tokens.
@@ -44,6 +45,11 @@ final class Lexer {
       "yd", "mi", "mph", "sq", "ms", "cc");
   private static final Map<String, Long> SCALES = Map.of("thousand", 1_000L, "million", 1_000_000L,
       "billion", 1_000_000_000L);
+
+  private static final Pattern LETTER_IN_PARENTHESES = Pattern.compile("\\([A-Za-z]\\)");
+  private static final Pattern SPACES = Pattern.compile("\\s+");
+  private static final Pattern NUMERAL = Pattern.compile("[-+]?[\\d.,]+");
+  private static final Pattern LETTERS = Pattern.compile("[A-Za-z]+");
 
   private final String s;
   private final Budget budget;
@@ -291,8 +297,11 @@ final class Lexer {
       BigInteger scale = BigInteger.TEN.pow(Math.abs(exponent));
       value = value.multiply(exponent > 0 ? Rational.of(scale) : new Rational(BigInteger.ONE, scale), budget);
     }
-    String stripped = plain.replaceFirst("^0+", "");
-    int significant = stripped.isEmpty() ? 1 : stripped.length();
+    int leadingZeros = 0;
+    while (leadingZeros < plain.length() && plain.charAt(leadingZeros) == '0') {
+      leadingZeros++;
+    }
+    int significant = Math.max(1, plain.length() - leadingZeros);
     boolean decimal = (frac != null && repeating == null) || scientific;
     int decimals = decimal ? fracDigits - exponent : -1;
     return Token.number(text, value, decimals, significant, approximate);
@@ -508,15 +517,15 @@ final class Lexer {
       emit(letter(t.charAt(0)));
       return;
     }
-    if (t.matches("\\(?[A-Za-z]\\)?") && t.length() == 3) {
+    if (LETTER_IN_PARENTHESES.matcher(t).matches()) {
       out.addAll(tokens(t, budget, decimalComma));
       return;
     }
-    for (String w : t.split("\\s+")) {
+    for (String w : SPACES.split(t)) {
       budget.tick();
-      if (w.matches("[-+]?[\\d.,]+")) {
+      if (NUMERAL.matcher(w).matches()) {
         out.addAll(tokens(w, budget, decimalComma));
-      } else if (w.matches("[A-Za-z]+")) {
+      } else if (LETTERS.matcher(w).matches()) {
         word(w, true);
       } else if (!w.isEmpty()) {
         emit(Token.of(Kind.WORD, w));

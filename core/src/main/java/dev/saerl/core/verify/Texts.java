@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 /** Plain-text forms of an answer: for the same-text shortcut and for answers in words. */
 final class Texts {
   private static final Pattern SPACING = Pattern.compile(
-      "\\s+|\\$|\\\\[,;:! ]|\\\\left(?![a-z])|\\\\right(?![a-z])|\\\\displaystyle|\\\\[dtc](?=frac)|\\.$");
+      "\\s+|\\$|\\\\[,;:! ]|\\\\left(?![a-z])|\\\\right(?![a-z])|\\\\displaystyle|\\.$");
+  private static final Pattern FRAC = Pattern.compile("\\\\[dtc]frac");
   private static final Pattern MARKUP = Pattern.compile("\\\\(?:text[a-z]*|mathrm|mathbf|mbox|operatorname)|[{}\\\\]");
   private static final Pattern NOT_WORD = Pattern.compile("[^\\p{L}\\p{N}]+");
 
@@ -14,7 +15,7 @@ final class Texts {
 
   /** The answer without spacing commands, math delimiters and a final full stop. */
   static String compact(String s) {
-    return SPACING.matcher(s.strip()).replaceAll("");
+    return FRAC.matcher(SPACING.matcher(s.strip()).replaceAll("")).replaceAll("\\\\frac");
   }
 
   /** Lower-case letters and digits only: "\text{Evelyn}." and "evelyn" agree. */
