@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
  * ("C", "(C)") is matched by letter; the same text after removing spacing commands is equal;
  * words after a number ("36 dollars", "5\text{ cm}^2") are dropped when what remains is a number;
  * {@code a \pm b} is the list {a + b, a - b}. A comma between digits that makes one side a list
- * while the other is a number is read once more as a decimal comma ("1,5" = 1.5). An answer that
- * cannot be parsed is compared as words; a comparison that exceeds its {@link Budget} is a
+ * while the other is a number is read once more as a decimal comma ("1,5" = 1.5). A reference that
+ * cannot be parsed ("3:4") is compared as text without case, spacing and markup; a comparison that exceeds its {@link Budget} is a
  * {@link Outcome#TIMEOUT}, never {@link Outcome#INCORRECT}.
  */
 public final class Answers {
@@ -55,7 +55,7 @@ public final class Answers {
     try {
       return judge(reference, candidate, budget);
     } catch (Budget.Exceeded e) {
-      return new Comparison(Outcome.TIMEOUT, "unknown", "timeout");
+      return new Comparison(Outcome.TIMEOUT, classOf(reference), "timeout");
     }
   }
 
@@ -85,7 +85,7 @@ public final class Answers {
     }
     Node a = parse(reference, budget, false);
     if (a == null) {
-      boolean same = !Texts.words(reference).isEmpty() && Texts.words(reference).equals(Texts.words(candidate));
+      boolean same = !Texts.loose(reference).isEmpty() && Texts.loose(reference).equals(Texts.loose(candidate));
       return new Comparison(same ? Outcome.CORRECT : Outcome.INCORRECT, "text", "text");
     }
     String referenceClass = Shapes.classOf(a, budget);

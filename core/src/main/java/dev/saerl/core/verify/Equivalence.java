@@ -185,8 +185,9 @@ final class Equivalence {
     if (d.num().significant() < MIN_SIGNIFICANT || !Double.isFinite(v)) {
       return false;
     }
-    double unit = Math.pow(10, -d.num().decimals());
     double written = d.value();
+    // a digit beyond what a double holds cannot be checked: the unit is at least 1e-14 of the value
+    double unit = Math.max(Math.pow(10, -d.num().decimals()), 1e-14 * Math.abs(v));
     double diff = Math.abs(written - v);
     boolean rounded = diff <= unit / 2 * (1 + 1e-9);
     boolean truncated = diff < unit && Math.abs(v) > Math.abs(written) && Math.signum(v) == Math.signum(written);

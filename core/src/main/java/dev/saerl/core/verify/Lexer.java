@@ -162,6 +162,10 @@ final class Lexer {
         emit(Token.of(Kind.SQRT, "sqrt"));
         pendingArgs.push(new int[] {braceDepth, 1});
       }
+      case '\u00b2', '\u00b3' -> {
+        emit(Token.of(Kind.CARET, "^"));
+        emit(Token.number(c == '\u00b2' ? "2" : "3", Rational.of(c == '\u00b2' ? 2 : 3), -1, 1, false));
+      }
       case '\u00b0', '\u00a0', '\u2009', '\u202f' -> { } // degree sign, non-breaking and thin spaces
       default -> throw new Unparseable("character '" + c + "'");
     }

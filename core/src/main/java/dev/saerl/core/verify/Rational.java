@@ -72,7 +72,7 @@ record Rational(BigInteger num, BigInteger den) implements Comparable<Rational> 
     if (bits > 1 && (e > MAX_BITS || bits * e > MAX_BITS)) {
       return null;
     }
-    b.tick(1 + bits * e / 64);
+    b.tick(1 + bits * e / 16);
     return new Rational(num.pow((int) e), den.pow((int) e));
   }
 
@@ -155,8 +155,13 @@ record Rational(BigInteger num, BigInteger den) implements Comparable<Rational> 
     return num.multiply(o.den).compareTo(o.num.multiply(den));
   }
 
+  /** Steps for an operation with o: linear in size, plus the quadratic gcd; beyond 2 MAX_BITS it is refused. */
   private long cost(Rational o) {
-    return 1 + (Math.max(num.bitLength(), den.bitLength()) + Math.max(o.num.bitLength(), o.den.bitLength())) / 256;
+    long bits = Math.max(num.bitLength(), den.bitLength()) + (long) Math.max(o.num.bitLength(), o.den.bitLength());
+    if (bits > 2L * MAX_BITS) {
+      throw new Budget.Exceeded("numbers of " + bits + " bits");
+    }
+    return 1 + bits / 256 + bits * bits / (1L << 22);
   }
 
   @Override

@@ -18,6 +18,11 @@ final class Texts {
     return FRAC.matcher(SPACING.matcher(s.strip()).replaceAll("")).replaceAll("\\\\frac");
   }
 
+  /** Without case, spacing, text markup and braces, punctuation kept: "3 : 4" and "3:4" agree, "34" does not. */
+  static String loose(String s) {
+    return compact(MARKUP.matcher(s).replaceAll("")).toLowerCase(Locale.ROOT);
+  }
+
   /** Lower-case letters and digits only: "\text{Evelyn}." and "evelyn" agree. */
   static String words(String s) {
     String t = MARKUP.matcher(s).replaceAll(" ");

@@ -11,8 +11,8 @@ public final class Verifier {
 
   /**
    * The outcome: whether it is correct, what was extracted, the extraction rule that found it, the
-   * verdict, the class the answer was judged as (null without an answer), and the comparison rule
-   * that decided ("exact_rational", "random_points", "hedged", ...).
+   * verdict, the class the answer was judged as (the reference's class when nothing was compared),
+   * and the comparison rule that decided ("exact_rational", "random_points", "hedged", ...).
    */
   public record Result(boolean correct, String extracted, String rule, Outcome outcome, String answerClass,
       String comparison) {
@@ -35,7 +35,7 @@ public final class Verifier {
     try {
       Extraction e = AnswerExtractor.extract(response);
       if (e.answer() == null) {
-        return new Result(false, null, e.rule(), Outcome.NO_ANSWER, null, "none");
+        return new Result(false, null, e.rule(), Outcome.NO_ANSWER, Answers.classOf(reference), "none");
       }
       Budget budget = Budget.standard();
       if (e.rival() != null) {

@@ -3,9 +3,12 @@ package dev.saerl.core.verify;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.saerl.core.verify.Verifier.Outcome;
+import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class AnswersTest {
@@ -26,6 +29,21 @@ class AnswersTest {
     assertEquals(Outcome.TIMEOUT, Answers.compare("1".repeat(Answers.MAX_ANSWER_CHARS + 1), "1").outcome());
     assertEquals(Outcome.INCORRECT, Answers.compare("1", "1".repeat(Answers.MAX_ANSWER_CHARS + 1)).outcome(),
         "an over-long candidate is not an answer");
+  }
+
+  @Test
+  void answersBuiltToExhaustTheVerifierEndWithinTheirBounds() {
+    List<String> candidates = List.of("3^{50000}+".repeat(150) + "1", "1000!+".repeat(250) + "1",
+        "\\sqrt{".repeat(100) + "2" + "}".repeat(100), "x^{x^{x}}+".repeat(150) + "x", "9^{9^{9}}",
+        "\\{" + "2,".repeat(500) + "1\\}", "a\\pm ".repeat(20) + "b", "\\binom{1000}{500}+".repeat(100) + "1",
+        "0.\\overline{" + "9".repeat(1500) + "}");
+    assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      for (String c : candidates) {
+        Verifier.Result r = Verifier.verify("\\{" + "1,".repeat(500) + "1\\}", "\\boxed{" + c + "}");
+        assertFalse(r.correct(), c);
+        assertFalse(r.comparison().equals("error"), c);
+      }
+    });
   }
 
   @Test
