@@ -40,7 +40,7 @@ class TrainerCommandTest {
     double seconds = (System.nanoTime() - t0) / 1e9;
     assertTrue(seconds < 15, "took " + seconds + " s");
     assertEquals(-1, e.exitCode());
-    assertEquals(List.of("starting"), e.stderrTail());
+    assertEquals("starting", e.stderrTail().get(0)); // the shell may add "Killed" when its child goes first
     assertTrue(e.getMessage().contains("did not finish in 0.5 s"), e.getMessage());
   }
 
