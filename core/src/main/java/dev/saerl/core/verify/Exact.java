@@ -83,6 +83,7 @@ final class Exact {
         Rational k = args.size() == 2 ? eval(args.get(1), b) : null;
         yield k != null && k.isInteger() && k.num().bitLength() < 8 ? x.root(k.num().intValue(), b) : null;
       }
+      case "deg" -> x;
       case "abs" -> x.signum() < 0 ? x.negate() : x;
       case "floor" -> Rational.of(new java.math.BigDecimal(x.num()).divide(new java.math.BigDecimal(x.den()), 0,
           RoundingMode.FLOOR).toBigInteger());

@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
 final class Lexer {
   private static final Set<String> IGNORED = Set.of("left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr",
       "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr", "displaystyle", "textstyle", "scriptstyle", "limits",
-      "nolimits", "quad", "qquad", "boxed", "fbox", "circ", "degree", "dollar", "mathdollar", "cr", "strut");
+      "nolimits", "quad", "qquad", "boxed", "fbox", "dollar", "mathdollar", "cr", "strut");
   private static final Set<String> TEXT = Set.of("text", "textbf", "textit", "textrm", "textsf", "texttt", "textnormal",
       "textup", "mbox", "hbox", "emph");
   private static final Set<String> MATH_FONT = Set.of("mathrm", "mathbf", "mathit", "mathsf", "mathtt", "mathnormal",
@@ -100,7 +100,9 @@ final class Lexer {
       case '*' -> emit(Token.of(Kind.TIMES, "*"));
       case '/' -> emit(Token.of(Kind.DIVIDE, "/"));
       case '^' -> {
-        if (!skipDegrees()) {
+        if (degrees()) {
+          emit(Token.of(Kind.DEGREE, "deg"));
+        } else {
           emit(Token.of(Kind.CARET, "^"));
         }
       }
@@ -166,13 +168,14 @@ final class Lexer {
         emit(Token.of(Kind.CARET, "^"));
         emit(Token.number(c == '\u00b2' ? "2" : "3", Rational.of(c == '\u00b2' ? 2 : 3), -1, 1, false));
       }
-      case '\u00b0', '\u00a0', '\u2009', '\u202f' -> { } // degree sign, non-breaking and thin spaces
+      case '\u00b0' -> emit(Token.of(Kind.DEGREE, "deg"));
+      case '\u00a0', '\u2009', '\u202f' -> { } // non-breaking and thin spaces
       default -> throw new Unparseable("character '" + c + "'");
     }
   }
 
-  /** {@code ^\circ} or {@code ^{\circ}} after the caret at i - 1: degrees, dropped. */
-  private boolean skipDegrees() {
+  /** {@code ^\circ} or {@code ^{\circ}} after the caret at i - 1: degrees, consumed. */
+  private boolean degrees() {
     int j = skipSpaces(i);
     for (String deg : new String[] {"\\circ", "{\\circ}", "{ \\circ }", "{\\circ }", "{ \\circ}"}) {
       if (s.startsWith(deg, j) && !(j + deg.length() < s.length() && isLetter(s.charAt(j + deg.length())))) {
@@ -490,6 +493,7 @@ final class Lexer {
         emit(Token.of(Kind.END_MATRIX, "end"));
       }
       case "hspace", "vspace", "phantom", "hphantom", "vphantom" -> braced();
+      case "circ", "degree" -> emit(Token.of(Kind.DEGREE, "deg"));
       default -> emit(Token.of(Kind.WORD, "\\" + name));
     }
   }

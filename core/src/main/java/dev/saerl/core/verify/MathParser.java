@@ -36,7 +36,8 @@ import java.util.Set;
  *          | \frac a b | \sqrt[n]{a} | \binom a b | function | |a| | \lfloor a \rfloor | \lceil a \rceil | matrix
  * </pre>
  * An integer followed by a proper fraction is a mixed number ({@code 2\frac{1}{2}}, {@code 2 1/2});
- * two numbers side by side are refused rather than multiplied. {@code ^\circ} is dropped.
+ * two numbers side by side are refused rather than multiplied. {@code 60^\circ} is {@code deg(60)}:
+ * the number 60, except as the argument of a trigonometric function, where it is 60 pi / 180.
  */
 final class MathParser {
   private static final Set<Kind> IMPLICIT = EnumSet.of(Kind.NUM, Kind.VAR, Kind.CONST, Kind.WORD, Kind.FUNC, Kind.SCALE,
@@ -210,14 +211,17 @@ final class MathParser {
   private Node power() {
     Node base = postfix();
     if (accept(Kind.CARET)) {
-      if (p >= t.size() || (peekIs(Kind.LBRACE) && p + 1 < t.size() && t.get(p + 1).is(Kind.RBRACE))) {
-        p = Math.min(p + 2, t.size()); // ^\circ or ^{\circ}: degrees, dropped
-        return base;
+      if (peekIs(Kind.LBRACE) && p + 2 < t.size() && t.get(p + 1).is(Kind.DEGREE) && t.get(p + 2).is(Kind.RBRACE)) {
+        p += 3; // ^{ \circ } spaced in a way the lexer did not catch
+        return new Fn("deg", List.of(base));
       }
       base = new Bin('^', base, exponent());
       while (accept(Kind.BANG)) {
         base = new Fn("fact", List.of(base));
       }
+    }
+    if (accept(Kind.DEGREE)) {
+      base = new Fn("deg", List.of(base));
     }
     return base;
   }
@@ -244,6 +248,8 @@ final class MathParser {
     while (true) {
       if (accept(Kind.BANG)) {
         x = new Fn("fact", List.of(x));
+      } else if (accept(Kind.DEGREE)) {
+        x = new Fn("deg", List.of(x));
       } else if (accept(Kind.PERCENT)) {
         x = new Pct(x);
       } else {

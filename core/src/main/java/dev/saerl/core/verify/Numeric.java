@@ -15,10 +15,12 @@ import java.util.TreeSet;
 /**
  * Evaluation of a scalar in complex doubles with variables bound to values: {@code i} is the
  * imaginary unit, {@code e} Euler's number, {@code \log} the natural logarithm (as in SymPy and
- * Math-Verify), odd roots of negative reals real. NaN marks what is undefined or not a scalar.
+ * Math-Verify), odd roots of negative reals real, degrees ({@code deg}) the number itself except
+ * inside a trigonometric function. NaN marks what is undefined or not a scalar.
  */
 final class Numeric {
   private static final Complex NAN = new Complex(Double.NaN, Double.NaN);
+  private static final Set<String> TRIG = Set.of("sin", "cos", "tan", "sec", "csc", "cot");
 
   private Numeric() {}
 
@@ -60,7 +62,11 @@ final class Numeric {
     }
     Complex x = eval(args.get(0), vars, b);
     Complex y = args.size() > 1 ? eval(args.get(1), vars, b) : null;
+    if (TRIG.contains(f.name()) && args.get(0) instanceof Fn d && d.name().equals("deg")) {
+      x = x.multiply(Complex.real(Math.PI / 180)); // cos 60^\circ
+    }
     return switch (f.name()) {
+      case "deg" -> x;
       case "sqrt" -> x.sqrt();
       case "root" -> root(x, y);
       case "sin" -> x.sin();
