@@ -31,11 +31,17 @@ final class Failures {
     }
     if (verbose) {
       e.printStackTrace(err);
-    } else {
+    } else if (!refusal(e)) {
       err.println("  (--verbose or SAERL_VERBOSE=1 prints the stack)");
     }
     err.flush();
     return 1;
+  }
+
+  /** A refusal of bad input says all there is to say: its stack would only show where the check is. */
+  private static boolean refusal(Throwable e) {
+    return e.getCause() == null && (e.getClass() == IllegalArgumentException.class || e instanceof NoSuchFileException
+        || e instanceof AccessDeniedException);
   }
 
   /** One line: the type (short for the common ones, qualified otherwise) and the message, files named. */

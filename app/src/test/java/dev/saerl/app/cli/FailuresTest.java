@@ -43,6 +43,13 @@ class FailuresTest {
   void theStackOnlyWithVerbose() {
     var e = new IllegalStateException("boom");
     assertFalse(print(e, false).contains("\tat "));
+    assertTrue(print(e, false).contains("--verbose"), "says how to get it");
     assertTrue(print(e, true).contains("\tat dev.saerl.app.cli.FailuresTest"));
+  }
+
+  @Test
+  void aRefusalOfBadInputIsOneSentenceWithoutTheStackHint() {
+    assertEquals("saerl verify: --dataset x.jsonl: no such file\n",
+        print(new IllegalArgumentException("--dataset x.jsonl: no such file"), false));
   }
 }
