@@ -21,10 +21,11 @@ import java.util.regex.Pattern;
  * answers agree, the strongest rule is reported (boxed, then hash marks, then "the answer is", then a label).
  *
  * <p>Only without any mark: {@code final_line} (a last line that is only a number or only one
- * math expression in delimiters), then {@code last_number_fallback}: the last number of the last
- * sentence, and only where that is safe (the sentence is not a question, a restated problem
- * ("If ...", "How many ..."), a negation, or LaTeX, and the number stands alone, not inside a word
- * such as "x2" or "3rd"). Input is bounded: only the last {@link #WINDOW} characters are searched,
+ * math expression in delimiters), then {@code last_number_fallback}: in the last sentence, the
+ * first number after its last "=" (a computed result), or without "=" its last number where that
+ * is safe (the sentence is not a question, a restated problem ("If ...", "How many ..."), or a
+ * negation); never in a sentence with LaTeX, and only numbers that stand alone, not inside a word
+ * such as "x2" or "3rd". Input is bounded: only the last {@link #WINDOW} characters are searched,
  * at most {@link #MAX_MARKS} marks are read, and every pattern is linear.
  */
 public final class AnswerExtractor {
@@ -61,7 +62,9 @@ public final class AnswerExtractor {
       Pattern.CASE_INSENSITIVE);
   private static final Pattern SPACES = Pattern.compile("\\s+");
   private static final Pattern TRAILING_PUNCTUATION = Pattern.compile("[.,:;!]+$");
-  private static final Pattern SENTENCE_END = Pattern.compile("(?<=[.!?])\\s+");
+  /** A sentence ends at . ! ? before a capital, but not after "Mr." and the like. */
+  private static final Pattern SENTENCE_END = Pattern.compile(
+      "(?<!\\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|vs|etc|No))(?<=[.!?])\\s+(?=[A-Z])");
   private static final Pattern LATEX = Pattern.compile("[\\\\^_{}]");
   private static final Pattern CHOICE_LETTER = Pattern.compile("\\(?[A-E]\\)?[.:]?");
   private static final Set<String> NOT_ANSWERS = Set.of("that", "not", "correct", "incorrect", "wrong", "right",
@@ -294,7 +297,11 @@ public final class AnswerExtractor {
     return null;
   }
 
-  /** The last standalone number of the last sentence, where that sentence can be a conclusion. */
+  /**
+   * The number a last sentence concludes with: the first standalone number after its last "="
+   * (a computed result), or else its last standalone number when the sentence can be a conclusion
+   * (not a question, a restated problem or a negation).
+   */
   private static String fallbackNumber(String text) {
     List<String> lines = text.strip().lines().filter(l -> !l.isBlank()).toList();
     if (lines.isEmpty()) {
@@ -302,11 +309,17 @@ public final class AnswerExtractor {
     }
     String[] sentences = SENTENCE_END.split(lines.get(lines.size() - 1).strip());
     String sentence = sentences[sentences.length - 1].strip();
-    if (sentence.length() > 400 || sentence.endsWith("?") || LATEX.matcher(sentence).find()
-        || UNSAFE_SENTENCE.matcher(sentence).find()) {
+    if (sentence.length() > 400 || sentence.endsWith("?") || LATEX.matcher(sentence).find()) {
       return null;
     }
     Matcher m = STANDALONE_NUMBER.matcher(sentence);
+    int equals = sentence.lastIndexOf('=');
+    if (equals >= 0) {
+      return m.find(equals + 1) ? m.group() : null; // "= 15 liters of the 24 liters": the result, not the last number
+    }
+    if (UNSAFE_SENTENCE.matcher(sentence).find()) {
+      return null;
+    }
     String found = null;
     while (m.find()) {
       found = m.group();

@@ -55,6 +55,13 @@ class AnswerExtractorTest {
   }
 
   @Test
+  void theUnmarkedFallbackTakesTheResultAfterTheLastEqualsSign() {
+    assertEquals("120", AnswerExtractor.extract("So 200 - 80 = 120 lbs. of carrots will not be used.").answer());
+    assertEquals("15", AnswerExtractor.extract("Thus, there are 9 + 6 = 15 liters of water out of the 24 liters.").answer());
+    assertEquals("192", AnswerExtractor.extract("There are 160+32 = 192 cows after Mr. Sylas adds four.").answer());
+  }
+
+  @Test
   void aFinalLineCanBeOneMathExpression() {
     assertEquals("k = \\frac{1}{3}", AnswerExtractor.extract("Solving,\n$k = \\frac{1}{3}$").answer());
     assertEquals("x = 5", AnswerExtractor.extract("We find\n\\[\nx = 5\n\\]").answer());
