@@ -64,7 +64,7 @@ public final class AnswerExtractor {
   private static final Pattern TRAILING_PUNCTUATION = Pattern.compile("[.,:;!]+$");
   /** A sentence ends at . ! ? before a capital, but not after "Mr." and the like. */
   private static final Pattern SENTENCE_END = Pattern.compile(
-      "(?<!\\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|vs|etc|No))(?<=[.!?])\\s+(?=[A-Z])");
+      "(?<=[.!?])(?<!\\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|vs|etc|No)\\.)\\s+(?=[A-Z])");
   private static final Pattern LATEX = Pattern.compile("[\\\\^_{}]");
   private static final Pattern CHOICE_LETTER = Pattern.compile("\\(?[A-E]\\)?[.:]?");
   private static final Set<String> NOT_ANSWERS = Set.of("that", "not", "correct", "incorrect", "wrong", "right",
