@@ -264,8 +264,8 @@ public final class Demo {
       String progress = worker.samplesDone() + " of " + expected + " samples";
       role.check("round " + round + ": the generator failed after " + progress);
       if (worker.samplesDone() < expected) {
-        throw new IllegalStateException("round " + round + ": the generator made only " + progress + " in 30 min; the demo "
-            + "does not go on with part of a round");
+        throw new IllegalStateException("round " + round + ": the generator made only " + progress
+            + (System.nanoTime() >= deadline ? " in 30 min" : " before it stopped") + "; the demo does not go on with part of a round");
       }
     }
     List<Generation> mine = TopicDump.since(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), roundStart).stream()
