@@ -353,11 +353,4 @@ public final class AnswerExtractor {
     }
     return t.substring(0, cut).trim();
   }
-
-  /** The content of the last \boxed{...} (or \fbox{...}), braces balanced; null when none. */
-  static String lastBoxed(String text) {
-    List<Mark> marks = new ArrayList<>();
-    boxes(text, marks);
-    return marks.stream().max(Comparator.comparingInt(Mark::at)).map(Mark::answer).orElse(null);
-  }
 }

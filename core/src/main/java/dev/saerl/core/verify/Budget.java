@@ -51,8 +51,4 @@ final class Budget {
       throw new Exceeded("nesting deeper than " + MAX_DEPTH);
     }
   }
-
-  long used() {
-    return steps;
-  }
 }

@@ -249,8 +249,4 @@ final class Shapes {
       default -> op;
     };
   }
-
-  static boolean isText(Node n) {
-    return n instanceof Text;
-  }
 }
