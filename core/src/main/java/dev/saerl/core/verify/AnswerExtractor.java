@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * in the same paragraph with a hedge ("or", "maybe", ...) or with neither a hedge nor a correction
  * or next step ("wait", "mistake", "then", "so", ...) in between, or in an earlier paragraph when
  * the last answer's paragraph opens with a hedge ("Alternatively, ..."), is reported as its
- * {@code rival}: the verifier counts such a response as hedged, hence incorrect. When marked
+ * {@code rival}, and so is a value offered right after the last answer ("\boxed{5} (or 7)", "5, or
+ * maybe 7"): the verifier counts such a response as hedged, hence incorrect. When marked
  * answers agree, the strongest rule is reported (boxed, then hash marks, then "the answer is", then a label).
  *
  * <p>Only without any mark: {@code final_line} (a last line that is only a number or only one
@@ -72,8 +73,8 @@ public final class AnswerExtractor {
       "then", "therefore", "thus", "so", "simply", "obtained", "found", "shown", "what", "which", "how", "indeed",
       "likely", "probably", "unknown", "undefined", "still", "now", "from", "by", "of", "for");
 
-  /** A marked answer: where its text starts and ends, the rule, and how strong that rule is. */
-  private record Mark(int at, int end, String answer, String rule, int strength) {}
+  /** A marked answer: where its text starts and ends, the rule, how strong that rule is, and a value offered beside it. */
+  private record Mark(int at, int end, String answer, String rule, int strength, String beside) {}
 
   private AnswerExtractor() {}
 
@@ -96,13 +97,19 @@ public final class AnswerExtractor {
 
   // ---- marked answers ----
 
+  /** A value offered right after an answer: "\boxed{5} (or 7)", "The answer is 5, or maybe 7", "... Or maybe it is 7". */
+  private static final Pattern HEDGE_TAIL = Pattern.compile(
+      "^[}$\\s]*[.,;]?\\s*\\(?\\s*(?:or|maybe|perhaps|possibly|alternatively)(?:\\s+(?:maybe|perhaps|possibly|even))?"
+          + "\\s*,?\\s*(?:it(?:'s| is| could be| might be)\\s*)?(\\$[^$\\n]{1,60}\\$|\\\\boxed\\{[^{}\\n]{1,60}}|[-\u2212]?\\d[\\d.,/]*)",
+      Pattern.CASE_INSENSITIVE);
+
   private static List<Mark> marks(String text) {
     List<Mark> marks = new ArrayList<>();
     boxes(text, marks);
     if (text.contains("####")) {
       Matcher hash = HASH.matcher(text);
       while (hash.find() && marks.size() < MAX_MARKS) {
-        add(marks, hash.start(1), hash.end(1), trimSentence(hash.group(1)), "hash_marks", 3);
+        add(marks, text, hash.start(1), hash.end(1), trimSentence(hash.group(1)), "hash_marks", 3);
       }
     }
     // the case-insensitive patterns are the slow part: run them only where their words occur
@@ -136,7 +143,7 @@ public final class AnswerExtractor {
         if (open < text.length() && text.charAt(open) == '{') {
           int close = closingBrace(text, open);
           if (close > 0) {
-            add(marks, open + 1, close, text.substring(open + 1, close).trim(), "boxed", 4);
+            add(marks, text, open + 1, close, text.substring(open + 1, close).trim(), "boxed", 4);
             from = close;
           }
         } else if (open > at + command.length() && open < text.length()) {
@@ -145,7 +152,7 @@ public final class AnswerExtractor {
           while (end < text.length() && !Character.isWhitespace(text.charAt(end)) && text.charAt(end) != '$') {
             end++;
           }
-          add(marks, open, end, trimSentence(text.substring(open, end)), "boxed", 4);
+          add(marks, text, open, end, trimSentence(text.substring(open, end)), "boxed", 4);
         }
       }
     }
@@ -187,7 +194,7 @@ public final class AnswerExtractor {
     }
     if (plausible(answer)) {
       int at = rest.indexOf(answer);
-      add(marks, start, at < 0 ? start + rest.length() : start + at + answer.length(), answer, rule, strength);
+      add(marks, text, start, at < 0 ? start + rest.length() : start + at + answer.length(), answer, rule, strength);
     }
   }
 
@@ -224,10 +231,12 @@ public final class AnswerExtractor {
     return words.length <= 4 || answer.chars().anyMatch(c -> Character.isDigit(c) || "\\^_{}()=<>+-*/|[]".indexOf(c) >= 0);
   }
 
-  private static void add(List<Mark> marks, int at, int end, String answer, String rule, int strength) {
+  private static void add(List<Mark> marks, String text, int at, int end, String answer, String rule, int strength) {
     String a = answer == null ? null : answer.replace("**", "").strip();
     if (a != null && !a.isEmpty()) {
-      marks.add(new Mark(at, end, a, rule, strength));
+      Matcher tail = HEDGE_TAIL.matcher(text.substring(Math.min(end, text.length()), Math.min(end + 120, text.length())));
+      String beside = tail.find() ? tail.group(1).replaceAll("^\\$|\\$$|^\\\\boxed\\{|}$", "") : null;
+      marks.add(new Mark(at, end, a, rule, strength, beside));
     }
   }
 
@@ -235,9 +244,9 @@ public final class AnswerExtractor {
     Mark last = marks.get(marks.size() - 1);
     String rule = last.rule();
     int strength = last.strength();
-    String rival = null;
+    String rival = last.beside();
     String committed = Texts.compact(last.answer());
-    for (int i = marks.size() - 2; i >= 0; i--) {
+    for (int i = marks.size() - 2; i >= 0 && rival == null; i--) {
       Mark earlier = marks.get(i);
       String between = earlier.end() < last.at() ? text.substring(earlier.end(), last.at()) : "";
       int paragraph = between.lastIndexOf("\n\n");
