@@ -19,6 +19,8 @@ import java.util.function.LongConsumer;
 public final class Ingestor {
   private final RowParser parser;
   private final QuerySink sink;
+  private final String dataset;
+  private final Split split;
 
   public Ingestor(String dataset, Split split, QuerySink sink) {
     if (dataset == null || !dataset.matches("[A-Za-z0-9._-]{1,100}")) {
@@ -26,9 +28,41 @@ public final class Ingestor {
     }
     this.parser = new RowParser(dataset, split);
     this.sink = sink;
+    this.dataset = dataset;
+    this.split = split;
+  }
+
+  /**
+   * Checks the dataset's pinned split before anything is published: the first ingest pins it, a
+   * later one with another seed or other fractions is refused, so no query moves between splits.
+   */
+  void checkPin(Path file) {
+    var pinned = sink.pinnedSplit(dataset);
+    if (pinned == null) {
+      sink.pinSplit(split.pin(dataset, file.toString()));
+      return;
+    }
+    Split was = Split.of(pinned);
+    if (!was.equals(split)) {
+      throw new SplitMismatchException("dataset '" + dataset + "' was ingested (first from " + pinned.getPinnedBy()
+          + ") with split seed " + was.seed() + ", unknown " + was.unknownFraction() + ", val " + was.valFraction()
+          + ", select A " + was.selectAFraction() + ", select B " + was.selectBFraction() + "; this ingest asks for seed "
+          + split.seed() + ", unknown " + split.unknownFraction() + ", val " + split.valFraction() + ", select A "
+          + split.selectAFraction() + ", select B " + split.selectBFraction()
+          + ". Re-ingesting with another split would move queries between KNOWN and UNKNOWN: use the pinned values, "
+          + "or another dataset name");
+    }
+  }
+
+  /** A dataset re-ingested with a split other than the one it is pinned to. */
+  public static final class SplitMismatchException extends IllegalStateException {
+    SplitMismatchException(String message) {
+      super(message);
+    }
   }
 
   public IngestSummary ingest(Path file, LongConsumer bytesRead) {
+    checkPin(file);
     long[] counts = new long[4]; // read, published, known, unknown
     Map<String, Long> rejected = new HashMap<>();
     Set<String> seen = new HashSet<>();
@@ -47,7 +81,7 @@ public final class Ingestor {
       Query q = p.query();
       sink.query(q);
       counts[1]++;
-      counts[q.getSplit() == dev.saerl.schemas.avro.Split.KNOWN ? 2 : 3]++;
+      counts[q.getSplit() == dev.saerl.schemas.avro.Split.UNKNOWN ? 3 : 2]++;
     }, bytesRead);
     sink.flush();
     return new IngestSummary(file.toString(), counts[0], counts[1], counts[2], counts[3], rejected);

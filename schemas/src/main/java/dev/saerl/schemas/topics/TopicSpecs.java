@@ -11,6 +11,7 @@ import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.ModelVersion;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.avro.SampleFeatures;
+import dev.saerl.schemas.avro.SplitPin;
 import dev.saerl.schemas.avro.SteeringPlan;
 import dev.saerl.schemas.avro.Verdict;
 import java.time.Duration;
@@ -39,11 +40,13 @@ public final class TopicSpecs {
       new TopicSpec<>("model-versions", ModelVersion.class, "version", 1, COMPACT, null);
   public static final TopicSpec<Evaluation> EVALUATIONS =
       new TopicSpec<>("evaluations", Evaluation.class, "evaluation_id", 1, DELETE, MONTH);
+  public static final TopicSpec<SplitPin> DATASET_SPLITS =
+      new TopicSpec<>("dataset-splits", SplitPin.class, "dataset", 1, COMPACT, null);
   public static final TopicSpec<DeadLetter> DEAD_LETTERS =
       new TopicSpec<>("dead-letters", DeadLetter.class, "source", 1, DELETE, WEEK);
 
   public static final List<TopicSpec<?>> ALL = List.of(QUERIES, GENERATIONS, SAMPLE_FEATURES, VERDICTS,
-      FEATURE_STATS, STEERING_PLANS, CORRECTIONS, MODEL_VERSIONS, EVALUATIONS, DEAD_LETTERS);
+      FEATURE_STATS, STEERING_PLANS, CORRECTIONS, MODEL_VERSIONS, EVALUATIONS, DATASET_SPLITS, DEAD_LETTERS);
 
   private TopicSpecs() {}
 }
