@@ -1,8 +1,17 @@
-"""Reproduces the bundled pack: train (or reuse a training run), pick the checkpoint whose UNKNOWN
-accuracy sits in the target band with greedy decoding and with sampling, train the SAE on it,
-export the pack, and write its metrics and training log beside it.
+"""Reproduces a bundled pack: train (or reuse a training run), pick a checkpoint, train the SAE on
+it, export the pack, and write its metrics and training log beside it.
 
   python3 -m foundry.build --work /tmp/foundry-run --pack ../../models/arith --dataset ../../datasets/arith.jsonl
+  python3 -m foundry.build --task modes --work /tmp/modes-run --pack ../../models/modes --dataset ../../datasets/modes.jsonl
+  python3 -m foundry.build --task modes-null --work /tmp/null-run --pack ../../models/modes-null --dataset ../../datasets/modes-null.jsonl
+
+arith (the bundled model, kept as it was built): the checkpoint whose UNKNOWN accuracy sits in the
+target band. The mode organisms (modes, modes-null; see foundry/modes.py): the final checkpoint,
+chosen by nothing measured on the dataset; the dataset is written by the build, and the metrics
+(greedy and sampled accuracy overall and per mode, each mode's share among samples) are measured
+on one phrasing per problem of the whole dataset. The pack keeps a sample of the training chains
+with their injected errors (training/injected_errors.jsonl), which the Java ground-truth checker is
+tested against.
 """
 import argparse
 import glob
@@ -26,9 +35,15 @@ def main(argv=None):
     ap.add_argument("--work", required=True, help="training run folder (reused when it has checkpoints)")
     ap.add_argument("--pack", required=True)
     ap.add_argument("--dataset", required=True)
-    ap.add_argument("--version", default="arith-base-v1")
+    ap.add_argument("--version", default=None, help="default <task>-base-v1")
+    ap.add_argument("--task", default="arith", help="arith, modes or modes-null")
+    ap.add_argument("--steps", type=int, default=None, help="training steps (default: the trainer's)")
+    ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
-    torch.set_num_threads(2)
+    a.version = a.version or f"{a.task}-base-v1"
+    torch.set_num_threads(a.threads)
+    if a.task != "arith":
+        return build_organism(a)
     if not glob.glob(os.path.join(a.work, "ckpt_*.pt")):
         train.main(["--out", a.work])
     log = [json.loads(l) for l in open(os.path.join(a.work, "train_log.jsonl"))]
@@ -62,6 +77,74 @@ def main(argv=None):
     json.dump({"model": metrics, "sae": torch.load(os.path.join(a.work, "sae.pt"))["metrics"]},
               open(os.path.join(a.pack, "training", "metrics.json"), "w"), indent=1)
     print(json.dumps(metrics))
+
+
+
+ERROR_SAMPLE = 3000  # training chains kept in the pack with their injected errors
+
+
+def build_organism(a):
+    from . import modes, task as arith_task, tasks
+    organism = tasks.get(a.task)
+    rows, _ = organism.dataset_rows(7, 400)
+    arith_task.write_jsonl(a.dataset, rows)
+    if not glob.glob(os.path.join(a.work, "ckpt_*.pt")):
+        train.main(["--out", a.work, "--task", a.task, "--threads", str(a.threads)]
+                   + (["--steps", str(a.steps)] if a.steps else []))
+    log = [json.loads(l) for l in open(os.path.join(a.work, "train_log.jsonl"))]
+    rec = max(log, key=lambda r: r["step"])
+    ckpt = os.path.join(a.work, f"ckpt_{rec['step']:05d}.pt")
+    model = load_decoder(ckpt)
+    tok = CharTokenizer.default()
+    one = [r for i, r in enumerate(rows) if r["id"].endswith(f"-p{(i // 3) % 3}")]  # one phrasing per problem
+    metrics = {"checkpoint_step": rec["step"], "train_minutes": rec["minutes"], "train_loss": rec["loss"],
+               "val_greedy": rec["val_greedy"], "val_sampled_t0.7": rec["val_sampled"],
+               "dataset": {"problems": len(one), **organism_scores(model, tok, one)}}
+    print(json.dumps(metrics), flush=True)
+    sae.main(["--checkpoint", ckpt, "--out", a.work, "--task", a.task, "--threads", str(a.threads)])
+    mpath = os.path.join(a.work, "model_metrics.json")
+    json.dump(metrics, open(mpath, "w"), indent=1)
+    if os.path.isdir(a.pack):
+        shutil.rmtree(a.pack)
+    export.main(["--checkpoint", ckpt, "--sae", os.path.join(a.work, "sae.pt"), "--out", a.pack, "--task", a.task,
+                 "--name", f"saerl-{a.task}", "--version", a.version, "--metrics", mpath])
+    out = os.path.join(a.pack, "training")
+    os.makedirs(out, exist_ok=True)
+    shutil.copy(os.path.join(a.work, "train_log.jsonl"), os.path.join(out, "train_log.jsonl"))
+    with open(os.path.join(a.work, "injected_errors.jsonl")) as f, open(os.path.join(out, "injected_errors.jsonl"), "w") as g:
+        for i, line in enumerate(f):
+            if i >= ERROR_SAMPLE:
+                break
+            g.write(line)
+    json.dump({"model": metrics, "sae": torch.load(os.path.join(a.work, "sae.pt"))["metrics"]},
+              open(os.path.join(out, "metrics.json"), "w"), indent=1)
+    print(json.dumps(metrics))
+
+
+@torch.no_grad()
+def organism_scores(model, tok, rows, samples=4, seed=2024):
+    """Greedy and sampled (T=1.0, the trained mixture; T=0.7, saerl's worker default) accuracy, overall and
+    per mode read off the text, and each mode's share among the samples."""
+    from . import modes
+    from .generate import answer_of, generate
+    prompts = [modes.PROMPT_TEMPLATE.format(question=r["question"]) for r in rows]
+    answers = [r["answer"] for r in rows]
+    out = {}
+    for name, temperature, k in (("greedy", 0.0, 1), ("t1.0", 1.0, samples), ("t0.7", 0.7, samples)):
+        tally = {"careful": [0, 0], "sloppy": [0, 0], None: [0, 0]}
+        for rep in range(k):
+            for i in range(0, len(prompts), 128):
+                outs = generate(model, tok, prompts[i:i + 128], temperature=temperature, seed=seed + 1000 * rep + i)
+                for o, ans in zip(outs, answers[i:i + 128]):
+                    t = tally[modes.mode_of(o)]
+                    t[0] += answer_of(o) == ans
+                    t[1] += 1
+        n = sum(t[1] for t in tally.values())
+        out[name] = {"accuracy": round(sum(t[0] for t in tally.values()) / n, 4), "samples": n,
+                     "careful_share": round(tally["careful"][1] / n, 4), "sloppy_share": round(tally["sloppy"][1] / n, 4),
+                     "careful_accuracy": round(tally["careful"][0] / max(1, tally["careful"][1]), 4),
+                     "sloppy_accuracy": round(tally["sloppy"][0] / max(1, tally["sloppy"][1]), 4)}
+    return out
 
 
 if __name__ == "__main__":

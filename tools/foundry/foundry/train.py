@@ -78,6 +78,8 @@ def main(argv=None):
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--task", default="arith", help="arith, modes or modes-null")
+    ap.add_argument("--init", help="continue from this checkpoint: its weights, a fresh optimizer and schedule; steps and "
+                                   "minutes count on from the checkpoint's, and the log and error log are appended to")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -85,10 +87,17 @@ def main(argv=None):
     tok = CharTokenizer.default()
     cfg = Config(vocab_size=len(tok.vocab), d_model=a.d_model, n_layer=a.layers, d_ff=int(a.d_model * 2.75), hook_layer=a.layers // 2)
     model = Decoder(cfg)
+    first_step, minutes_before = 0, 0.0
+    if a.init:
+        ckpt = torch.load(a.init, map_location="cpu")
+        cfg = Config(**ckpt["config"])
+        model = Decoder(cfg)
+        model.load_state_dict(ckpt["state"])
+        first_step, minutes_before = ckpt["metrics"]["step"], ckpt["metrics"]["minutes"]
     # the saerl dataset is held out from training: its problems never appear in a training batch
     task = tasks.get(a.task)
     rows, held_out = task.dataset_rows(a.dataset_seed, a.dataset_groups)
-    rng, val_rng = random.Random(a.seed), random.Random(a.seed + 1)
+    rng, val_rng = random.Random(a.seed + first_step), random.Random(a.seed + 1)
     val = [task.make_example(val_rng) for _ in range(a.val_size)]
     val_prompts, val_answers = [p for p, _, _ in val], [
         task.true_answer(k) if hasattr(task, "true_answer") else c.strip().split()[-1].rstrip(".") for _, c, k in val]
@@ -114,13 +123,13 @@ def main(argv=None):
             greedy = accuracy(model, tok, val_prompts, val_answers)
             sampled = accuracy(model, tok, val_prompts, val_answers, temperature=0.7, seed=99)
             model.train()
-            rec = dict(step=step + 1, loss=round(running, 4), val_greedy=greedy, val_sampled=sampled,
-                       minutes=round((time.time() - t0) / 60, 2))
+            rec = dict(step=first_step + step + 1, loss=round(running, 4), val_greedy=greedy, val_sampled=sampled,
+                       minutes=round(minutes_before + (time.time() - t0) / 60, 2))
             print(json.dumps(rec), flush=True)
             log.write(json.dumps(rec) + "\n")
             log.flush()
             torch.save({"config": cfg.to_dict(), "state": model.state_dict(), "metrics": rec},
-                       os.path.join(a.out, f"ckpt_{step + 1:05d}.pt"))
+                       os.path.join(a.out, f"ckpt_{first_step + step + 1:05d}.pt"))
     tok.save(os.path.join(a.out, "tokenizer.json"))
 
 

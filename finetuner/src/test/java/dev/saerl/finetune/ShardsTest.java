@@ -56,6 +56,19 @@ class ShardsTest {
   }
 
   @Test
+  void validationQueriesNeverReachAShardEither() {
+    Map<String, Query> queries = Map.of("k", query("k", Split.KNOWN), "v", query("v", Split.KNOWN_VAL),
+        "a", query("a", Split.KNOWN_SELECT_A));
+    for (String held : List.of("v", "a")) {
+      var e = assertThrows(IllegalArgumentException.class,
+          () -> Shards.dpo(dir.resolve("v.jsonl"), List.of(correction(held, "s1", true, " 1.")), queries));
+      assertTrue(e.getMessage().contains(queries.get(held).getSplit().toString()), e.getMessage());
+      assertThrows(IllegalArgumentException.class,
+          () -> Shards.sftOnCorrections(dir.resolve("w.jsonl"), List.of(correction(held, "s1", true, " 1.")), queries));
+    }
+  }
+
+  @Test
   void unknownQueriesNeverReachAShard() {
     Map<String, Query> queries = Map.of("k", query("k", Split.KNOWN), "u", query("u", Split.UNKNOWN));
     var e = assertThrows(IllegalArgumentException.class,

@@ -139,6 +139,9 @@ class CorrectorTest {
     assertTrue(e.getMessage().contains("UNKNOWN"), e.getMessage());
     Generation unknownSample = Generation.newBuilder(wrong).setSplit(Split.UNKNOWN).build();
     assertThrows(IllegalArgumentException.class, () -> corrector.correct(unknownSample, query, plan()));
+    Query validation = Query.newBuilder(query).setSplit(Split.KNOWN_VAL).build();
+    var v = assertThrows(IllegalArgumentException.class, () -> corrector.correct(wrong, validation, plan()));
+    assertTrue(v.getMessage().contains("KNOWN_VAL"), v.getMessage());
   }
 
   @Test

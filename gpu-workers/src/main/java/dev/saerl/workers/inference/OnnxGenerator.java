@@ -365,7 +365,7 @@ public final class OnnxGenerator implements Generator {
   }
 
   /** Sequences left-padded to one width [n * width]: ids, positions (padding at 0) and the real-token mask. */
-  private static final class LeftPadded {
+  static final class LeftPadded {
     final long[] ids;
     final long[] pos;
     final long[] mask;

@@ -77,6 +77,20 @@ public final class JavaSparseAutoencoder implements SparseAutoencoder {
     return new SparseCodes(ids, values);
   }
 
+  /** The reconstruction b_dec + sum_j code_j W_dec[j] (the decoder rows as stored, not normalised). */
+  public float[] decode(SparseCodes codes) {
+    int d = w.dIn();
+    float[] out = w.bDec().clone();
+    for (int i = 0; i < codes.ids().length; i++) {
+      int row = codes.ids()[i] * d;
+      float v = codes.values()[i];
+      for (int j = 0; j < d; j++) {
+        out[j] += v * w.wDec()[row + j];
+      }
+    }
+    return out;
+  }
+
   @Override
   public float[] direction(int feature) {
     return w.direction(feature);

@@ -176,13 +176,16 @@ class FeatureStatisticsTest {
   }
 
   @Test
-  void unknownQueriesNeverReachStatistics() {
-    queries.pipeInput("u1", query("u1", "7", Split.UNKNOWN));
-    generations.pipeInput("u1", generation("u1", "s1", Split.UNKNOWN, " The answer is 7."));
-    features.pipeInput("u1", sampleFeatures("u1", "s1", Split.UNKNOWN, new float[] {5, 2f}));
-    // A sample-features record that claims KNOWN for an UNKNOWN query: its verdict is evaluation-only, so no label.
-    features.pipeInput("u1", sampleFeatures("u1", "s2", Split.KNOWN, new float[] {5, 2f}));
-    generations.pipeInput("u1", generation("u1", "s2", Split.KNOWN, " The answer is 7."));
+  void heldOutAndValidationQueriesNeverReachStatistics() {
+    for (Split split : List.of(Split.UNKNOWN, Split.KNOWN_VAL)) {
+      String q = split + "-1";
+      queries.pipeInput(q, query(q, "7", split));
+      generations.pipeInput(q, generation(q, q + "s1", split, " The answer is 7."));
+      features.pipeInput(q, sampleFeatures(q, q + "s1", split, new float[] {5, 2f}));
+      // A sample-features record that claims KNOWN for such a query: its verdict is evaluation-only, so no label.
+      features.pipeInput(q, sampleFeatures(q, q + "s2", Split.KNOWN, new float[] {5, 2f}));
+      generations.pipeInput(q, generation(q, q + "s2", Split.KNOWN, " The answer is 7."));
+    }
     driver.advanceWallClockTime(Duration.ofSeconds(2));
 
     assertNull(totals("d"));

@@ -1,0 +1,146 @@
+package dev.saerl.app.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.saerl.workers.gates.GateResult;
+import dev.saerl.workers.gates.ModeGates;
+import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.pack.ModelPack;
+import dev.saerl.workers.sae.JavaSparseAutoencoder;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "gates", mixinStandardHelpOptions = true,
+    description = {"Runs the gates of ../shared/EXPERIMENT.md (G1 forced-mode gap, G2 decodability, G3 oracle, G6",
+        "invariants; G4 and G5 are listed as not run until the method adds them) directly on a pack of the mode",
+        "organism, with no broker: they judge the model, not the pipeline. One line per gate with its figure, its",
+        "threshold and PASS/FAIL; --json writes the same with every figure behind it. With --null, the null twin is",
+        "run too and held to the null behaviour (G1 gap under 5 points; the oracle flips the style but moves accuracy",
+        "under 3 points). Exit status 1 if any gate fails."})
+public final class GatesCommand implements Callable<Integer> {
+  @Option(names = "--pack", defaultValue = "models/modes", description = "The positive-control pack (default ${DEFAULT-VALUE}).")
+  Path pack;
+
+  @Option(names = "--null", paramLabel = "PACK", description = "The null twin, e.g. models/modes-null.")
+  Path nullPack;
+
+  @Option(names = "--dataset", description = "The pack's dataset (JSONL with group_id, question, answer, solution); "
+      + "default datasets/<pack directory name>.jsonl.")
+  Path dataset;
+
+  @Option(names = "--null-dataset", description = "The null twin's dataset; default datasets/<its directory name>.jsonl.")
+  Path nullDataset;
+
+  @Option(names = "--queries", defaultValue = "120", description = "Problems used, one phrasing each, alternating between "
+      + "a fit half and an eval half (default ${DEFAULT-VALUE}).")
+  int queries;
+
+  @Option(names = "--samples", defaultValue = "8", description = "Samples per problem and arm (default ${DEFAULT-VALUE}).")
+  int samples;
+
+  @Option(names = "--temperature", defaultValue = "1.0", description = "Sampling temperature: 1.0 samples the mode mixture "
+      + "the organism was trained on (default ${DEFAULT-VALUE}).")
+  float temperature;
+
+  @Option(names = "--seed", defaultValue = "7", description = "Base seed of every random stream (default ${DEFAULT-VALUE}).")
+  long seed;
+
+  @Option(names = "--critical", defaultValue = "30", description = "Wrong samples given to the critical-token finder (default ${DEFAULT-VALUE}).")
+  int critical;
+
+  @Option(names = "--max-new-tokens", defaultValue = "120", description = "Generation budget per sample (default ${DEFAULT-VALUE}).")
+  int maxNewTokens;
+
+  @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default ${DEFAULT-VALUE}).")
+  int threads;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write {\"gates\": [...]} (and \"null\": {...} with --null) here.")
+  Path json;
+
+  @Override
+  public Integer call() throws IOException {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("settings", Map.of("queries", queries, "samples", samples, "temperature", temperature, "seed", seed,
+        "critical", critical, "max_new_tokens", maxNewTokens));
+    List<GateResult> main = run(pack, dataset, false);
+    doc.put("pack", pack.toString());
+    doc.put("gates", main);
+    boolean ok = main.stream().noneMatch(g -> Boolean.FALSE.equals(g.pass()));
+    if (nullPack != null) {
+      List<GateResult> twin = run(nullPack, nullDataset, true);
+      doc.put("null", Map.of("pack", nullPack.toString(), "gates", twin));
+      ok &= twin.stream().noneMatch(g -> Boolean.FALSE.equals(g.pass()));
+    }
+    if (json != null) {
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+      System.out.println("gates: written to " + json);
+    }
+    System.out.println(ok ? "gates: all run gates pass" : "gates: a gate FAILED");
+    return ok ? 0 : 1;
+  }
+
+  private List<GateResult> run(Path dir, Path data, boolean isNull) throws IOException {
+    Path file = data != null ? data : Path.of("datasets", dir.getFileName() + ".jsonl");
+    List<ModeGates.Problem> problems = problems(file);
+    ModelPack p = ModelPack.load(dir);
+    System.out.printf("%s pack %s (%s), dataset %s: %d problems, %d used, %d samples each, T=%.2f%n",
+        isNull ? "null" : "positive", dir, p.version(), file, problems.size(), Math.min(queries, problems.size()), samples, temperature);
+    long t0 = System.nanoTime();
+    try (OnnxGenerator generator = new OnnxGenerator(p, threads)) {
+      var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull);
+      List<GateResult> gates = new ModeGates(generator, new JavaSparseAutoencoder(p), settings,
+          stage -> System.err.printf("  [%5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, stage)).run(problems);
+      gates.forEach(g -> System.out.println("  " + g.line()));
+      System.out.printf("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+      return gates;
+    }
+  }
+
+  /** One phrasing per group (they rotate with the group's place), so no problem sits in both halves. */
+  static List<ModeGates.Problem> problems(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("dataset " + file + " does not exist");
+    }
+    ObjectMapper mapper = new ObjectMapper();
+    Map<String, List<ModeGates.Problem>> byGroup = new LinkedHashMap<>();
+    try (BufferedReader r = Files.newBufferedReader(file)) {
+      String line;
+      int n = 0;
+      while ((line = r.readLine()) != null) {
+        n++;
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode row;
+        try {
+          row = mapper.readTree(line);
+        } catch (IOException e) {
+          throw new IOException(file + " line " + n + ": not JSON: " + e.getMessage(), e);
+        }
+        for (String field : List.of("group_id", "question", "answer", "solution")) {
+          if (!row.path(field).isTextual()) {
+            throw new IOException(file + " line " + n + ": field " + field + " is missing or not a string");
+          }
+        }
+        byGroup.computeIfAbsent(row.get("group_id").asText(), k -> new ArrayList<>()).add(new ModeGates.Problem(
+            row.get("group_id").asText(), row.get("question").asText(), row.get("answer").asText(), row.get("solution").asText()));
+      }
+    }
+    List<ModeGates.Problem> out = new ArrayList<>();
+    int g = 0;
+    for (List<ModeGates.Problem> phrasings : byGroup.values()) {
+      out.add(phrasings.get(g++ % phrasings.size()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,26 @@
+package dev.saerl.workers.gates;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One gate's verdict (EXPERIMENT.md, "Gates"): its headline figure, the threshold it is held to,
+ * whether it passed, and the figures behind it. A gate that was not run has {@code pass} null.
+ */
+public record GateResult(String id, String name, Double value, String threshold, Boolean pass, Map<String, Object> details) {
+  public GateResult {
+    details = details == null ? Map.of() : new LinkedHashMap<>(details);
+  }
+
+  public static GateResult notRun(String id, String name, String why) {
+    return new GateResult(id, name, null, null, null, Map.of("not_run", why));
+  }
+
+  /** The console line: id, figure, threshold, PASS/FAIL. */
+  public String line() {
+    if (pass == null) {
+      return String.format("%-3s %-34s not run (%s)", id, name, details.get("not_run"));
+    }
+    return String.format("%-3s %-34s %8.3f  needs %-28s %s", id, name, value, threshold, pass ? "PASS" : "FAIL");
+  }
+}

@@ -1,0 +1,532 @@
+package dev.saerl.workers.gates;
+
+import dev.saerl.core.stats.Auroc;
+import dev.saerl.core.stats.LogisticProbe;
+import dev.saerl.core.steps.StepSplitter;
+import dev.saerl.core.truth.ChainTruth;
+import dev.saerl.core.truth.ChainTruth.Mode;
+import dev.saerl.core.verify.Verifier;
+import dev.saerl.schemas.avro.Step;
+import dev.saerl.workers.correct.CriticalSearch;
+import dev.saerl.workers.correct.Rollouts;
+import dev.saerl.workers.inference.EditedGeneration;
+import dev.saerl.workers.inference.GenerationRequest;
+import dev.saerl.workers.inference.GenerationResult;
+import dev.saerl.workers.inference.OnnxGenerator;
+import dev.saerl.workers.inference.Steering;
+import dev.saerl.workers.sae.JavaSparseAutoencoder;
+import dev.saerl.workers.sae.SparseCodes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * Gates G1, G2, G3 and G6 of EXPERIMENT.md, run directly on a pack of the mode organism (no broker:
+ * the gates judge the model, not the pipeline). Every arm of a comparison uses the same queries and
+ * the same seed per (query, sample), so differences between arms are paired.
+ *
+ * <p>Queries alternate between a fit half (where the oracle direction and the best SAE latent are
+ * chosen) and an eval half (where they are measured). The first answer token is the first
+ * generated one; its residual is the one read where it is fed (position = prompt length), the first
+ * residual in which careful and sloppy samples of a query differ.
+ */
+public final class ModeGates {
+  /** One dataset row: the question, its reference answer and (careful, clean) solution. */
+  public record Problem(String groupId, String question, String answer, String solution) {}
+
+  /**
+   * @param isNull the pack is the null twin: G1 and G3 then check the null behaviour (no gap; the
+   *     oracle flips the style but not the accuracy)
+   * @param criticalSamples wrong samples given to the rollout critical-token finder
+   */
+  public record Settings(int queries, int samples, float temperature, long seed, int criticalSamples, int maxNewTokens,
+                         int batch, boolean isNull) {}
+
+  /** What one generated sample was, read with ground truth. */
+  record Sample(int query, int index, String completion, float[] firstResidual, int[] tokens, boolean correct, ChainTruth truth) {
+    Mode mode() {
+      return truth.mode();
+    }
+  }
+
+  private final OnnxGenerator generator;
+  private final JavaSparseAutoencoder sae;
+  private final Settings s;
+  private final Consumer<String> progress;
+  private final int d;
+
+  public ModeGates(OnnxGenerator generator, JavaSparseAutoencoder sae, Settings settings, Consumer<String> progress) {
+    this.generator = generator;
+    this.sae = sae;
+    this.s = settings;
+    this.progress = progress;
+    this.d = generator.pack().architecture().dModel();
+  }
+
+  public List<GateResult> run(List<Problem> all) {
+    List<Problem> problems = all.subList(0, Math.min(s.queries(), all.size()));
+    if (problems.size() < 4) {
+      throw new IllegalArgumentException("the gates need at least 4 queries, got " + problems.size());
+    }
+    List<GateResult> out = new ArrayList<>();
+    progress.accept("G1: forcing the careful and the sloppy opening");
+    out.add(forcedModeGap(problems));
+    progress.accept("G2: natural samples and probes at the first answer token");
+    List<Sample> natural = sample(problems, q -> null, q -> Steering.NONE);
+    out.add(decodability(problems, natural));
+    progress.accept("G3: the oracle direction");
+    out.add(oracle(problems, natural));
+    out.add(GateResult.notRun("G4", "discovery (plan contains mode latent)", "added with the method (issue 15)"));
+    out.add(GateResult.notRun("G5", "plan steering vs oracle", "added with the method (issue 15)"));
+    progress.accept("G6: invariants (zero steering, no cache, SAE splice, zeroed stream, critical tokens)");
+    out.add(invariants(problems, natural));
+    return out;
+  }
+
+  // ---- G1 ---------------------------------------------------------------------------------------
+
+  private GateResult forcedModeGap(List<Problem> problems) {
+    int[] careful = generator.tokenizer().encode(ChainTruth.CAREFUL_MARKER.substring(0, 1), false);
+    List<Sample> c = sample(problems, q -> careful, q -> Steering.NONE);
+    List<Sample> sl = sample(problems, q -> sloppyOpening(problems.get(q)), q -> Steering.NONE);
+    double accC = accuracy(c);
+    double accS = accuracy(sl);
+    double gap = 100 * (accC - accS);
+    Map<String, Object> det = new LinkedHashMap<>();
+    det.put("careful_forced_accuracy", accC);
+    det.put("sloppy_forced_accuracy", accS);
+    det.put("careful_forced_read_as_careful", share(c, Mode.CAREFUL));
+    det.put("sloppy_forced_read_as_sloppy", share(sl, Mode.SLOPPY));
+    det.put("samples_per_arm", c.size());
+    boolean pass = s.isNull() ? Math.abs(gap) < 5 : gap >= 25;
+    return new GateResult("G1", "forced-mode gap (points)", gap, s.isNull() ? "|gap| < 5 (null)" : ">= 25", pass, det);
+  }
+
+  /** The sloppy style's opening: the first digit of the solution's first number (it starts straight with a step). */
+  private int[] sloppyOpening(Problem p) {
+    ChainTruth t = ChainTruth.of(p.solution());
+    if (!t.hasSteps()) {
+      throw new IllegalArgumentException("group " + p.groupId() + ": solution has no arithmetic step to open with");
+    }
+    return generator.tokenizer().encode(Long.toString(t.steps().get(0).a()).substring(0, 1), false);
+  }
+
+  // ---- G2 ---------------------------------------------------------------------------------------
+
+  private GateResult decodability(List<Problem> problems, List<Sample> natural) {
+    List<Sample> labelled = labelled(natural);
+    int n = labelled.size();
+    double[][] x = new double[n][];
+    boolean[] y = new boolean[n];
+    int[] fold = new int[n];
+    for (int i = 0; i < n; i++) {
+      x[i] = toDouble(labelled.get(i).firstResidual());
+      y[i] = labelled.get(i).mode() == Mode.CAREFUL;
+      fold[i] = labelled.get(i).query() % 5; // by query: a query's samples share the prompt
+    }
+    double probe = LogisticProbe.crossValidatedAuroc(x, y, fold, 1.0);
+    // best single latent: chosen on the fit half, measured on the eval half
+    List<Sample> fit = half(labelled, 0);
+    List<Sample> eval = half(labelled, 1);
+    float[][] fitCodes = dense(fit);
+    float[][] evalCodes = dense(eval);
+    int best = -1;
+    double bestFit = 0;
+    boolean bestUp = true;
+    for (int f = 0; f < sae.features(); f++) {
+      double a = Auroc.of(column(fitCodes, f), labels(fit));
+      if (!Double.isNaN(a) && Math.abs(a - 0.5) > Math.abs(bestFit - 0.5)) {
+        bestFit = a;
+        best = f;
+        bestUp = a >= 0.5;
+      }
+    }
+    double latent = best < 0 ? Double.NaN : Auroc.of(column(evalCodes, best), labels(eval));
+    latent = bestUp ? latent : 1 - latent;
+    Map<String, Object> det = new LinkedHashMap<>();
+    det.put("probe_auroc_cv5", probe);
+    det.put("best_latent", best);
+    det.put("best_latent_direction", bestUp ? "higher when careful" : "higher when sloppy");
+    det.put("best_latent_auroc_eval_half", latent);
+    det.put("labelled_samples", n);
+    det.put("careful_share", share(natural, Mode.CAREFUL));
+    det.put("sloppy_share", share(natural, Mode.SLOPPY));
+    det.put("unreadable_share", 1 - share(natural, Mode.CAREFUL) - share(natural, Mode.SLOPPY));
+    det.put("accuracy_sampled", accuracy(natural));
+    det.put("accuracy_careful", accuracy(ofMode(natural, Mode.CAREFUL)));
+    det.put("accuracy_sloppy", accuracy(ofMode(natural, Mode.SLOPPY)));
+    boolean pass = probe >= 0.95 && latent >= 0.9;
+    return new GateResult("G2", "decodability (probe AUROC)", probe, "probe >= 0.95, latent >= 0.9", pass, det);
+  }
+
+  // ---- G3 ---------------------------------------------------------------------------------------
+
+  private GateResult oracle(List<Problem> problems, List<Sample> natural) {
+    List<Sample> fit = half(labelled(natural), 0);
+    float[] v = meanDifference(fit);
+    double norm = norm(v);
+    List<Sample> base = half(natural, 1);
+    Map<String, Object> det = new LinkedHashMap<>();
+    det.put("oracle_norm", norm);
+    det.put("eval_samples", base.size());
+    det.put("accuracy_unsteered", accuracy(base));
+    Map<String, Object> chosen = null;
+    String chosenSite = null;
+    for (String site : List.of("at_first_answer_token", "before_first_answer_token")) {
+      int shift = site.startsWith("at") ? 0 : -1;
+      List<Sample> plus = sample(problems, q -> null, onEval(problems, v, 1f, shift));
+      List<Sample> minus = sample(problems, q -> null, onEval(problems, v, -1f, shift));
+      List<Sample> random = sampleRandom(problems, (float) norm, shift);
+      plus = half(plus, 1);
+      minus = half(minus, 1);
+      random = half(random, 1);
+      Map<String, Object> arm = new LinkedHashMap<>();
+      arm.put("flip_sloppy_to_careful", flipRate(base, plus, Mode.SLOPPY, Mode.CAREFUL));
+      arm.put("flip_careful_to_sloppy_sign_flipped", flipRate(base, minus, Mode.CAREFUL, Mode.SLOPPY));
+      arm.put("accuracy_oracle", accuracy(plus));
+      arm.put("accuracy_sign_flipped", accuracy(minus));
+      arm.put("accuracy_random", accuracy(random));
+      double lift = 100 * (accuracy(plus) - accuracy(base));
+      double signDrop = 100 * (accuracy(minus) - accuracy(base));
+      double randomMove = 100 * (accuracy(random) - accuracy(base));
+      arm.put("lift_points", lift);
+      arm.put("sign_flip_points", signDrop);
+      arm.put("random_points", randomMove);
+      boolean flips = (double) arm.get("flip_sloppy_to_careful") >= 0.8;
+      boolean ok = s.isNull()
+          ? flips && Math.abs(lift) < 3
+          : flips && lift >= 15 && signDrop < 0 && Math.abs(randomMove) < 3;
+      arm.put("pass", ok);
+      det.put(site, arm);
+      if (chosen == null && ok) {
+        chosen = arm;
+        chosenSite = site;
+      }
+    }
+    Map<String, Object> headline = chosen != null ? chosen : (Map<String, Object>) det.get("at_first_answer_token");
+    det.put("passing_site", chosenSite == null ? "none" : chosenSite);
+    String threshold = s.isNull() ? "flip >= 0.8, |lift| < 3 (null)" : "flip >= 0.8, lift >= 15, sign < 0, |random| < 3";
+    return new GateResult("G3", "oracle lift (points)", (double) headline.get("lift_points"), threshold, chosen != null, det);
+  }
+
+  private IntFunction<Steering> onEval(List<Problem> problems, float[] v, float sign, int shift) {
+    float[] scaled = scale(v, sign);
+    return q -> {
+      int at = promptLength(problems.get(q)) + shift;
+      return Steering.window(scaled, at, at + 1);
+    };
+  }
+
+  private List<Sample> sampleRandom(List<Problem> problems, float norm, int shift) {
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (int q = 0; q < problems.size(); q++) {
+      int at = promptLength(problems.get(q)) + shift;
+      for (int i = 0; i < s.samples(); i++) {
+        float[] r = randomDirection(new SplittableRandom(mix(s.seed(), q, i) ^ 0x5DEECE66DL), norm);
+        requests.add(request(problems.get(q), q, i, null).withSteering(Steering.window(r, at, at + 1)));
+      }
+    }
+    return read(problems, requests, null);
+  }
+
+  // ---- G6 ---------------------------------------------------------------------------------------
+
+  private GateResult invariants(List<Problem> problems, List<Sample> natural) {
+    Map<String, Object> det = new LinkedHashMap<>();
+    List<GenerationRequest> plain = new ArrayList<>();
+    List<GenerationRequest> zero = new ArrayList<>();
+    List<Sample> base = half(natural, 1);
+    for (Sample x : base) {
+      GenerationRequest r = request(problems.get(x.query()), x.query(), x.index(), null);
+      plain.add(r);
+      zero.add(r.withSteering(Steering.everywhere(new float[d])));
+    }
+    List<GenerationResult> cachedZero = batches(zero);
+    int identical = 0;
+    for (int i = 0; i < base.size(); i++) {
+      identical += Arrays.equals(base.get(i).tokens(), cachedZero.get(i).tokens()) ? 1 : 0;
+    }
+    det.put("strength0_identical_cached", (double) identical / base.size());
+    EditedGeneration edited = new EditedGeneration(generator);
+    List<String> noCache = edited.generate(plain, EditedGeneration.Edit.NONE, s.batch());
+    List<String> noCacheZero = edited.generate(plain, h -> h, s.batch()); // replaced by itself: steer = 0
+    int sameNoCache = 0;
+    int zeroNoCache = 0;
+    for (int i = 0; i < base.size(); i++) {
+      sameNoCache += noCache.get(i).equals(base.get(i).completion()) ? 1 : 0;
+      zeroNoCache += noCache.get(i).equals(noCacheZero.get(i)) ? 1 : 0;
+    }
+    det.put("strength0_identical_no_cache", (double) zeroNoCache / base.size());
+    det.put("cache_vs_no_cache_identical", (double) sameNoCache / base.size());
+    double plainAcc = accuracyOf(problems, base, noCache);
+    progress.accept("G6: SAE splice and zeroed stream (no cache, two passes per token)");
+    List<String> spliced = edited.generate(plain, h -> sae.decode(sae.encode(new float[][] {h}).get(0)), s.batch());
+    List<String> zeroed = edited.generate(plain, h -> new float[h.length], s.batch());
+    double splicedAcc = accuracyOf(problems, base, spliced);
+    double zeroedAcc = accuracyOf(problems, base, zeroed);
+    double spliceCost = 100 * (splicedAcc - plainAcc);
+    det.put("accuracy_no_cache", plainAcc);
+    det.put("accuracy_sae_spliced", splicedAcc);
+    det.put("accuracy_hook_zeroed", zeroedAcc);
+    progress.accept("G6: rollout critical-token finder against ground truth");
+    det.put("critical_finder", criticalFinder(problems, natural));
+    boolean pass = identical == base.size() && zeroNoCache == base.size() && Math.abs(spliceCost) <= 2
+        && zeroedAcc <= Math.min(0.1, plainAcc / 3);
+    return new GateResult("G6", "invariants (SAE splice, points)", spliceCost,
+        "strength 0 exact, |splice| <= 2, zeroed <= 10%", pass, det);
+  }
+
+  private Map<String, Object> criticalFinder(List<Problem> problems, List<Sample> natural) {
+    Rollouts rollouts = new Rollouts(generator, s.batch());
+    CriticalSearch.Budget budget = new CriticalSearch.Budget(4, 2, 6); // the corrector's default
+    int searched = 0;
+    int stepHits = 0;
+    int tokenHits = 0;
+    int atFirstToken = 0;
+    int located = 0;
+    for (Sample x : natural) {
+      if (searched >= s.criticalSamples()) {
+        break;
+      }
+      if (x.correct() || x.truth().firstWrong() < 0) {
+        continue;
+      }
+      Problem p = problems.get(x.query());
+      int[] ends = tokenEnds(x.tokens());
+      List<StepSplitter.Span> spans = StepSplitter.split(x.completion());
+      int[][] tokenSpans = StepSplitter.tokenSpans(spans, ends);
+      List<Step> steps = new ArrayList<>();
+      for (StepSplitter.Span sp : spans) {
+        steps.add(Step.newBuilder().setIndex(sp.index()).setText(sp.text()).setCharStart(sp.start()).setCharEnd(sp.end())
+            .setTokenStart(tokenSpans[sp.index()][0]).setTokenEnd(tokenSpans[sp.index()][1]).build());
+      }
+      if (steps.isEmpty()) {
+        continue;
+      }
+      searched++;
+      CriticalSearch.Result r = CriticalSearch.find(rollouts, generator.pack().prompt(p.question()), p.answer(), x.tokens(),
+          steps, budget, 0.7f, 1f, s.maxNewTokens(), mix(s.seed(), x.query(), x.index()));
+      float drop = r.stepEstimates()[r.criticalStep()] - (r.criticalStep() + 1 < steps.size() ? r.stepEstimates()[r.criticalStep() + 1] : 0);
+      if (drop <= 0) {
+        continue; // no step lowered the estimate: nothing located
+      }
+      located++;
+      int wrongChar = x.truth().firstWrongStep().resultStart();
+      StepSplitter.Span critical = spans.get(r.criticalStep());
+      stepHits += wrongChar >= critical.start() && wrongChar < critical.end() ? 1 : 0;
+      tokenHits += r.criticalToken() == x.truth().firstWrongToken(ends) ? 1 : 0;
+      atFirstToken += r.criticalToken() == 0 ? 1 : 0;
+    }
+    Map<String, Object> det = new LinkedHashMap<>();
+    det.put("searched_wrong_samples", searched);
+    det.put("located", located);
+    det.put("step_precision", located == 0 ? Double.NaN : (double) stepHits / located);
+    det.put("step_recall", searched == 0 ? Double.NaN : (double) stepHits / searched);
+    det.put("token_precision", located == 0 ? Double.NaN : (double) tokenHits / located);
+    det.put("token_recall", searched == 0 ? Double.NaN : (double) tokenHits / searched);
+    det.put("critical_token_at_mode_choice", located == 0 ? Double.NaN : (double) atFirstToken / located);
+    return det;
+  }
+
+  private int[] tokenEnds(int[] tokens) {
+    int[] ends = new int[tokens.length];
+    for (int i = 0; i < tokens.length; i++) {
+      ends[i] = generator.tokenizer().decode(Arrays.copyOf(tokens, i + 1)).length();
+    }
+    return ends;
+  }
+
+  // ---- sampling ---------------------------------------------------------------------------------
+
+  /** k samples per query, seeds shared across arms; {@code forced} opens each (null: nothing forced). */
+  private List<Sample> sample(List<Problem> problems, IntFunction<int[]> forced, IntFunction<Steering> steering) {
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (int q = 0; q < problems.size(); q++) {
+      Steering st = steering.apply(q);
+      int[] f = forced.apply(q);
+      for (int i = 0; i < s.samples(); i++) {
+        requests.add(request(problems.get(q), q, i, f).withSteering(st));
+      }
+    }
+    return read(problems, requests, forced);
+  }
+
+  private GenerationRequest request(Problem p, int q, int i, int[] forced) {
+    return new GenerationRequest(generator.pack().prompt(p.question()), s.maxNewTokens(), s.temperature(), 1f,
+        mix(s.seed(), q, i), Steering.NONE, forced);
+  }
+
+  private List<Sample> read(List<Problem> problems, List<GenerationRequest> requests, IntFunction<int[]> forced) {
+    List<GenerationResult> results = batches(requests);
+    List<Sample> out = new ArrayList<>(results.size());
+    for (int j = 0; j < results.size(); j++) {
+      int q = j / s.samples();
+      GenerationResult r = results.get(j);
+      String opening = generator.tokenizer().decode(requests.get(j).forcedTokens());
+      String completion = opening + r.text();
+      float[] first = r.hookResiduals().length > 0 ? r.hookResiduals()[0] : new float[d];
+      out.add(new Sample(q, j % s.samples(), completion, first, r.tokens(),
+          Verifier.verify(problems.get(q).answer(), completion).correct(), ChainTruth.of(completion)));
+    }
+    return out;
+  }
+
+  private List<GenerationResult> batches(List<GenerationRequest> requests) {
+    List<GenerationResult> out = new ArrayList<>(requests.size());
+    for (int from = 0; from < requests.size(); from += s.batch()) {
+      out.addAll(generator.generate(requests.subList(from, Math.min(requests.size(), from + s.batch()))));
+    }
+    return out;
+  }
+
+  private int promptLength(Problem p) {
+    return generator.tokenizer().encode(generator.pack().prompt(p.question()), generator.pack().addBos()).length;
+  }
+
+  static long mix(long seed, long a, long b) {
+    long h = seed * 0x9E3779B97F4A7C15L + a * 0xBF58476D1CE4E5B9L + b * 0x94D049BB133111EBL;
+    h ^= h >>> 31;
+    h *= 0xD6E8FEB86659FD93L;
+    return h ^ (h >>> 32);
+  }
+
+  // ---- small helpers ----------------------------------------------------------------------------
+
+  private static List<Sample> labelled(List<Sample> xs) {
+    return xs.stream().filter(x -> x.mode() == Mode.CAREFUL || x.mode() == Mode.SLOPPY).toList();
+  }
+
+  /** half 0: queries with an even index (fit); half 1: odd (eval). */
+  private static List<Sample> half(List<Sample> xs, int half) {
+    return xs.stream().filter(x -> x.query() % 2 == half).toList();
+  }
+
+  private static List<Sample> ofMode(List<Sample> xs, Mode m) {
+    return xs.stream().filter(x -> x.mode() == m).toList();
+  }
+
+  private static double accuracy(List<Sample> xs) {
+    return xs.isEmpty() ? Double.NaN : (double) xs.stream().filter(Sample::correct).count() / xs.size();
+  }
+
+  private static double accuracyOf(List<Problem> problems, List<Sample> rows, List<String> completions) {
+    int ok = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      ok += Verifier.verify(problems.get(rows.get(i).query()).answer(), completions.get(i)).correct() ? 1 : 0;
+    }
+    return (double) ok / rows.size();
+  }
+
+  private static double share(List<Sample> xs, Mode m) {
+    return xs.isEmpty() ? Double.NaN : (double) ofMode(xs, m).size() / xs.size();
+  }
+
+  /** Among pairs (same query, same seed) whose base sample is in mode {@code from}, the share now in {@code to}. */
+  private static double flipRate(List<Sample> base, List<Sample> steered, Mode from, Mode to) {
+    int n = 0;
+    int flipped = 0;
+    for (int i = 0; i < base.size(); i++) {
+      if (base.get(i).mode() == from) {
+        n++;
+        flipped += steered.get(i).mode() == to ? 1 : 0;
+      }
+    }
+    return n == 0 ? Double.NaN : (double) flipped / n;
+  }
+
+  private float[] meanDifference(List<Sample> xs) {
+    double[] c = new double[d];
+    double[] sl = new double[d];
+    int nc = 0;
+    int ns = 0;
+    for (Sample x : xs) {
+      double[] acc = x.mode() == Mode.CAREFUL ? c : sl;
+      for (int j = 0; j < d; j++) {
+        acc[j] += x.firstResidual()[j];
+      }
+      nc += x.mode() == Mode.CAREFUL ? 1 : 0;
+      ns += x.mode() == Mode.SLOPPY ? 1 : 0;
+    }
+    if (nc == 0 || ns == 0) {
+      throw new IllegalStateException("the fit half has " + nc + " careful and " + ns + " sloppy samples: no oracle direction");
+    }
+    float[] v = new float[d];
+    for (int j = 0; j < d; j++) {
+      v[j] = (float) (c[j] / nc - sl[j] / ns);
+    }
+    return v;
+  }
+
+  private float[][] dense(List<Sample> xs) {
+    float[][] res = new float[xs.size()][];
+    for (int i = 0; i < xs.size(); i++) {
+      res[i] = xs.get(i).firstResidual();
+    }
+    List<SparseCodes> codes = sae.encode(res);
+    float[][] out = new float[xs.size()][sae.features()];
+    for (int i = 0; i < xs.size(); i++) {
+      SparseCodes c = codes.get(i);
+      for (int k = 0; k < c.ids().length; k++) {
+        out[i][c.ids()[k]] = c.values()[k];
+      }
+    }
+    return out;
+  }
+
+  private static double[] column(float[][] m, int j) {
+    double[] out = new double[m.length];
+    for (int i = 0; i < m.length; i++) {
+      out[i] = m[i][j];
+    }
+    return out;
+  }
+
+  private static boolean[] labels(List<Sample> xs) {
+    boolean[] y = new boolean[xs.size()];
+    for (int i = 0; i < y.length; i++) {
+      y[i] = xs.get(i).mode() == Mode.CAREFUL;
+    }
+    return y;
+  }
+
+  private static double[] toDouble(float[] v) {
+    double[] out = new double[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = v[i];
+    }
+    return out;
+  }
+
+  private static double norm(float[] v) {
+    double sq = 0;
+    for (float x : v) {
+      sq += x * x;
+    }
+    return Math.sqrt(sq);
+  }
+
+  private static float[] scale(float[] v, float by) {
+    float[] out = new float[v.length];
+    for (int i = 0; i < v.length; i++) {
+      out[i] = v[i] * by;
+    }
+    return out;
+  }
+
+  private float[] randomDirection(SplittableRandom rng, float norm) {
+    float[] v = new float[d];
+    double sq = 0;
+    for (int j = 0; j < d; j++) {
+      // Box-Muller: a Gaussian vector, uniform in direction
+      double g = Math.sqrt(-2 * Math.log(1 - rng.nextDouble())) * Math.cos(2 * Math.PI * rng.nextDouble());
+      v[j] = (float) g;
+      sq += g * g;
+    }
+    return scale(v, (float) (norm / Math.sqrt(sq)));
+  }
+}
