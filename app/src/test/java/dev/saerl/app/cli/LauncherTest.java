@@ -117,6 +117,15 @@ class LauncherTest {
   }
 
   @Test
+  void asRootHelpOrNoCommandInstallsNothing() throws Exception {
+    for (String[] args : List.of(new String[] {}, new String[] {"--help"}, new String[] {"demo", "--help"})) {
+      Run r = saerl(Map.of("FAKE_UID", "0"), args);
+      assertEquals(0, r.code(), r.err());
+      assertEquals("", aptLog(), String.join(" ", args));
+    }
+  }
+
+  @Test
   void theBuiltLayoutRunsItsJarWithoutMaven() throws Exception {
     Run r = saerl(Map.of("SAERL_NO_INSTALL", "1"), "up");
     assertEquals(0, r.code(), r.err());
