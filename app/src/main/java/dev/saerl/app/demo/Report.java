@@ -145,18 +145,20 @@ final class Report {
 
   private static String fixChart(List<Demo.FixRate> rates) {
     int bar = 26;
-    StringBuilder s = new StringBuilder(String.format("<svg width=\"620\" height=\"%d\" role=\"img\" aria-label=\"fix rates\">", rates.size() * bar + 10));
+    int left = 250; // room for "round 2 random_direction (n=100)"
+    StringBuilder s = new StringBuilder(String.format("<svg width=\"%d\" height=\"%d\" role=\"img\" aria-label=\"fix rates\">",
+        left + 460, rates.size() * bar + 10));
     int i = 0;
     for (Demo.FixRate f : rates) {
       Wilson w = Wilson.of(f.fixed(), f.samples());
       double y = 5 + i * bar;
-      s.append(String.format("<text x=\"170\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\">round %d %s (n=%d)</text>", y + 15,
-              f.round(), esc(f.arm()), f.samples()))
-          .append(String.format("<rect x=\"180\" y=\"%.1f\" width=\"%.1f\" height=\"18\" fill=\"%s\"/>", y, 400 * w.rate(),
+      s.append(String.format("<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"12\">round %d %s (n=%d)</text>", left - 10,
+              y + 15, f.round(), esc(f.arm()), f.samples()))
+          .append(String.format("<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"18\" fill=\"%s\"/>", left, y, 400 * w.rate(),
               colour(f.arm())))
-          .append(String.format("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>", 180 + 400 * w.low(),
-              180 + 400 * w.high(), y + 9, y + 9))
-          .append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%.2f</text>", 185 + 400 * w.high(), y + 14, w.rate()));
+          .append(String.format("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>", left + 400 * w.low(),
+              left + 400 * w.high(), y + 9, y + 9))
+          .append(String.format("<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%.2f</text>", left + 5 + 400 * w.high(), y + 14, w.rate()));
       i++;
     }
     return s.append("</svg>").toString();
