@@ -9,7 +9,17 @@ import java.util.Map;
  */
 public record GateResult(String id, String name, Double value, String threshold, Boolean pass, Map<String, Object> details) {
   public GateResult {
-    details = details == null ? Map.of() : new LinkedHashMap<>(details);
+    value = value == null || value.isNaN() ? null : value;
+    details = details == null ? Map.of() : finite(details);
+  }
+
+  /** NaN (a rate over no samples) becomes null, so the JSON stays standard. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> finite(Map<String, Object> m) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    m.forEach((k, v) -> out.put(k, v instanceof Double d && d.isNaN() ? null
+        : v instanceof Map<?, ?> inner ? finite((Map<String, Object>) inner) : v));
+    return out;
   }
 
   public static GateResult notRun(String id, String name, String why) {
@@ -21,6 +31,7 @@ public record GateResult(String id, String name, Double value, String threshold,
     if (pass == null) {
       return String.format("%-3s %-34s not run (%s)", id, name, details.get("not_run"));
     }
-    return String.format("%-3s %-34s %8.3f  needs %-28s %s", id, name, value, threshold, pass ? "PASS" : "FAIL");
+    return String.format("%-3s %-34s %8.3f  needs %-48s %s", id, name, value == null ? Double.NaN : value, threshold,
+        pass ? "PASS" : "FAIL");
   }
 }

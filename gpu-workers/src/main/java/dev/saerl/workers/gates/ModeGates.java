@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.function.IntPredicate;
 
 /**
  * Gates G1, G2, G3 and G6 of EXPERIMENT.md, run directly on a pack of the mode organism (no broker:
@@ -77,7 +78,7 @@ public final class ModeGates {
     progress.accept("G1: forcing the careful and the sloppy opening");
     out.add(forcedModeGap(problems));
     progress.accept("G2: natural samples and probes at the first answer token");
-    List<Sample> natural = sample(problems, q -> null, q -> Steering.NONE);
+    List<Sample> natural = sample(problems, ALL, q -> null, q -> Steering.NONE);
     out.add(decodability(problems, natural));
     progress.accept("G3: the oracle direction");
     out.add(oracle(problems, natural));
@@ -92,8 +93,8 @@ public final class ModeGates {
 
   private GateResult forcedModeGap(List<Problem> problems) {
     int[] careful = generator.tokenizer().encode(ChainTruth.CAREFUL_MARKER.substring(0, 1), false);
-    List<Sample> c = sample(problems, q -> careful, q -> Steering.NONE);
-    List<Sample> sl = sample(problems, q -> sloppyOpening(problems.get(q)), q -> Steering.NONE);
+    List<Sample> c = sample(problems, ALL, q -> careful, q -> Steering.NONE);
+    List<Sample> sl = sample(problems, ALL, q -> sloppyOpening(problems.get(q)), q -> Steering.NONE);
     double accC = accuracy(c);
     double accS = accuracy(sl);
     double gap = 100 * (accC - accS);
@@ -136,7 +137,7 @@ public final class ModeGates {
     float[][] fitCodes = dense(fit);
     float[][] evalCodes = dense(eval);
     int best = -1;
-    double bestFit = 0;
+    double bestFit = 0.5;
     boolean bestUp = true;
     for (int f = 0; f < sae.features(); f++) {
       double a = Auroc.of(column(fitCodes, f), labels(fit));
@@ -179,12 +180,9 @@ public final class ModeGates {
     String chosenSite = null;
     for (String site : List.of("at_first_answer_token", "before_first_answer_token")) {
       int shift = site.startsWith("at") ? 0 : -1;
-      List<Sample> plus = sample(problems, q -> null, onEval(problems, v, 1f, shift));
-      List<Sample> minus = sample(problems, q -> null, onEval(problems, v, -1f, shift));
+      List<Sample> plus = sample(problems, EVAL, q -> null, onEval(problems, v, 1f, shift));
+      List<Sample> minus = sample(problems, EVAL, q -> null, onEval(problems, v, -1f, shift));
       List<Sample> random = sampleRandom(problems, (float) norm, shift);
-      plus = half(plus, 1);
-      minus = half(minus, 1);
-      random = half(random, 1);
       Map<String, Object> arm = new LinkedHashMap<>();
       arm.put("flip_sloppy_to_careful", flipRate(base, plus, Mode.SLOPPY, Mode.CAREFUL));
       arm.put("flip_careful_to_sloppy_sign_flipped", flipRate(base, minus, Mode.CAREFUL, Mode.SLOPPY));
@@ -224,14 +222,16 @@ public final class ModeGates {
 
   private List<Sample> sampleRandom(List<Problem> problems, float norm, int shift) {
     List<GenerationRequest> requests = new ArrayList<>();
-    for (int q = 0; q < problems.size(); q++) {
+    List<int[]> ids = new ArrayList<>();
+    for (int q = 1; q < problems.size(); q += 2) { // the eval half
       int at = promptLength(problems.get(q)) + shift;
       for (int i = 0; i < s.samples(); i++) {
         float[] r = randomDirection(new SplittableRandom(mix(s.seed(), q, i) ^ 0x5DEECE66DL), norm);
         requests.add(request(problems.get(q), q, i, null).withSteering(Steering.window(r, at, at + 1)));
+        ids.add(new int[] {q, i});
       }
     }
-    return read(problems, requests, null);
+    return read(problems, requests, ids);
   }
 
   // ---- G6 ---------------------------------------------------------------------------------------
@@ -253,32 +253,39 @@ public final class ModeGates {
     }
     det.put("strength0_identical_cached", (double) identical / base.size());
     EditedGeneration edited = new EditedGeneration(generator);
-    List<String> noCache = edited.generate(plain, EditedGeneration.Edit.NONE, s.batch());
-    List<String> noCacheZero = edited.generate(plain, h -> h, s.batch()); // replaced by itself: steer = 0
+    List<String> cachedNone = edited.generate(plain, EditedGeneration.Edit.NONE, s.batch());
+    List<String> cachedSelf = edited.generate(plain, h -> h, s.batch()); // replaced by itself: steer = 0, two passes
+    // the no-cache reference recomputes every step: a subset is enough to compare
+    int sub = Math.min(base.size(), 16);
+    List<String> noCache = edited.generateWithoutCache(plain.subList(0, sub), EditedGeneration.Edit.NONE, s.batch());
+    int sameCached = 0;
+    int selfCached = 0;
     int sameNoCache = 0;
-    int zeroNoCache = 0;
     for (int i = 0; i < base.size(); i++) {
-      sameNoCache += noCache.get(i).equals(base.get(i).completion()) ? 1 : 0;
-      zeroNoCache += noCache.get(i).equals(noCacheZero.get(i)) ? 1 : 0;
+      sameCached += cachedNone.get(i).equals(base.get(i).completion()) ? 1 : 0;
+      selfCached += cachedSelf.get(i).equals(cachedNone.get(i)) ? 1 : 0;
+      sameNoCache += i < sub && noCache.get(i).equals(base.get(i).completion()) ? 1 : 0;
     }
-    det.put("strength0_identical_no_cache", (double) zeroNoCache / base.size());
-    det.put("cache_vs_no_cache_identical", (double) sameNoCache / base.size());
-    double plainAcc = accuracyOf(problems, base, noCache);
-    progress.accept("G6: SAE splice and zeroed stream (no cache, two passes per token)");
+    det.put("edited_generation_matches_generator", (double) sameCached / base.size());
+    det.put("strength0_identical_two_pass", (double) selfCached / base.size());
+    det.put("cache_vs_no_cache_identical", (double) sameNoCache / sub);
+    det.put("cache_vs_no_cache_rows", sub);
+    double plainAcc = accuracyOf(problems, base, cachedNone);
+    progress.accept("G6: SAE splice and zeroed stream (two passes per token)");
     List<String> spliced = edited.generate(plain, h -> sae.decode(sae.encode(new float[][] {h}).get(0)), s.batch());
     List<String> zeroed = edited.generate(plain, h -> new float[h.length], s.batch());
     double splicedAcc = accuracyOf(problems, base, spliced);
     double zeroedAcc = accuracyOf(problems, base, zeroed);
     double spliceCost = 100 * (splicedAcc - plainAcc);
-    det.put("accuracy_no_cache", plainAcc);
+    det.put("accuracy_unedited", plainAcc);
     det.put("accuracy_sae_spliced", splicedAcc);
     det.put("accuracy_hook_zeroed", zeroedAcc);
     progress.accept("G6: rollout critical-token finder against ground truth");
     det.put("critical_finder", criticalFinder(problems, natural));
-    boolean pass = identical == base.size() && zeroNoCache == base.size() && Math.abs(spliceCost) <= 2
-        && zeroedAcc <= Math.min(0.1, plainAcc / 3);
+    boolean pass = identical == base.size() && selfCached == base.size() && Math.abs(spliceCost) <= 2
+        && zeroedAcc <= Math.max(0.05, plainAcc / 3);
     return new GateResult("G6", "invariants (SAE splice, points)", spliceCost,
-        "strength 0 exact, |splice| <= 2, zeroed <= 10%", pass, det);
+        "strength 0 exact, |splice| <= 2, zeroed <= max(5%, 1/3)", pass, det);
   }
 
   private Map<String, Object> criticalFinder(List<Problem> problems, List<Sample> natural) {
@@ -343,17 +350,25 @@ public final class ModeGates {
 
   // ---- sampling ---------------------------------------------------------------------------------
 
-  /** k samples per query, seeds shared across arms; {@code forced} opens each (null: nothing forced). */
-  private List<Sample> sample(List<Problem> problems, IntFunction<int[]> forced, IntFunction<Steering> steering) {
+  private static final IntPredicate ALL = q -> true;
+  private static final IntPredicate EVAL = q -> q % 2 == 1;
+
+  /** k samples per chosen query, seeds shared across arms; {@code forced} opens each (null: nothing forced). */
+  private List<Sample> sample(List<Problem> problems, IntPredicate which, IntFunction<int[]> forced, IntFunction<Steering> steering) {
     List<GenerationRequest> requests = new ArrayList<>();
+    List<int[]> ids = new ArrayList<>();
     for (int q = 0; q < problems.size(); q++) {
+      if (!which.test(q)) {
+        continue;
+      }
       Steering st = steering.apply(q);
       int[] f = forced.apply(q);
       for (int i = 0; i < s.samples(); i++) {
         requests.add(request(problems.get(q), q, i, f).withSteering(st));
+        ids.add(new int[] {q, i});
       }
     }
-    return read(problems, requests, forced);
+    return read(problems, requests, ids);
   }
 
   private GenerationRequest request(Problem p, int q, int i, int[] forced) {
@@ -361,16 +376,17 @@ public final class ModeGates {
         mix(s.seed(), q, i), Steering.NONE, forced);
   }
 
-  private List<Sample> read(List<Problem> problems, List<GenerationRequest> requests, IntFunction<int[]> forced) {
+  /** ids[j] = (query, sample index) of requests[j]. */
+  private List<Sample> read(List<Problem> problems, List<GenerationRequest> requests, List<int[]> ids) {
     List<GenerationResult> results = batches(requests);
     List<Sample> out = new ArrayList<>(results.size());
     for (int j = 0; j < results.size(); j++) {
-      int q = j / s.samples();
+      int q = ids.get(j)[0];
       GenerationResult r = results.get(j);
       String opening = generator.tokenizer().decode(requests.get(j).forcedTokens());
       String completion = opening + r.text();
       float[] first = r.hookResiduals().length > 0 ? r.hookResiduals()[0] : new float[d];
-      out.add(new Sample(q, j % s.samples(), completion, first, r.tokens(),
+      out.add(new Sample(q, ids.get(j)[1], completion, first, r.tokens(),
           Verifier.verify(problems.get(q).answer(), completion).correct(), ChainTruth.of(completion)));
     }
     return out;

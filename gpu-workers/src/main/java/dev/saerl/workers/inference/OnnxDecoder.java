@@ -105,6 +105,16 @@ public final class OnnxDecoder implements AutoCloseable {
    * other and nothing is kept.
    */
   public Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq, KvCache cache) {
+    return forward(ids, positions, mask, steer, batch, seq, cache, true);
+  }
+
+  /**
+   * As {@link #forward(long[], long[], long[], float[], int, int, KvCache)}; with {@code append} false the
+   * tokens attend to the cache but their keys and values are not kept: a look at the hook residuals
+   * a pass would have, before the pass that counts.
+   */
+  public Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq, KvCache cache,
+                      boolean append) {
     OrtEnvironment env = OrtRuntime.env();
     if (cache != null && cache.batch() != batch) {
       throw new IllegalArgumentException("cache holds " + cache.batch() + " rows, the pass has " + batch);
@@ -131,7 +141,7 @@ public final class OnnxDecoder implements AutoCloseable {
         }
       }
       OrtSession.Result result = session.run(inputs);
-      if (cache != null) {
+      if (cache != null && append) {
         cache.append(result, newNames, mask, seq);
       }
       return new Pass(result, batch, seq, arch);

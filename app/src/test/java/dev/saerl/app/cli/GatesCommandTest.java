@@ -1,0 +1,97 @@
+package dev.saerl.app.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * A reduced `saerl gates` on the two bundled organisms (models/modes and models/modes-null), read
+ * back from its JSON. It asserts what the organisms and the gates' machinery must show even at
+ * this size; the full figures are in the closing note and docs/experiment.md.
+ */
+@Tag("integration")
+class GatesCommandTest {
+  @TempDir
+  static Path dir;
+
+  static JsonNode doc;
+  static int exit;
+
+  static Path repo() {
+    return Path.of(System.getProperty("saerl.repo.root", ".."));
+  }
+
+  @BeforeAll
+  static void run() throws Exception {
+    Path json = dir.resolve("gates.json");
+    Path root = repo();
+    exit = new CommandLine(new GatesCommand()).execute("--pack", root.resolve("models/modes").toString(),
+        "--dataset", root.resolve("datasets/modes.jsonl").toString(),
+        "--null", root.resolve("models/modes-null").toString(),
+        "--null-dataset", root.resolve("datasets/modes-null.jsonl").toString(),
+        "--queries", "32", "--samples", "4", "--critical", "4", "--json", json.toString());
+    doc = new ObjectMapper().readTree(json.toFile());
+  }
+
+  static JsonNode gate(JsonNode gates, String id) {
+    for (JsonNode g : gates) {
+      if (g.path("id").asText().equals(id)) {
+        return g;
+      }
+    }
+    throw new AssertionError("no gate " + id + " in " + gates);
+  }
+
+  @Test
+  void everyGateIsReportedInOrderWithItsFigureAndThresholdAndTheExitCodeFollowsThem() {
+    for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
+      List<String> ids = new ArrayList<>();
+      gates.forEach(g -> ids.add(g.path("id").asText()));
+      assertEquals(List.of("G1", "G2", "G3", "G4", "G5", "G6"), ids);
+      for (String id : List.of("G1", "G2", "G3", "G6")) {
+        assertTrue(gate(gates, id).path("value").isNumber(), id + " has a figure");
+        assertTrue(gate(gates, id).path("pass").isBoolean(), id + " has a verdict");
+      }
+      assertTrue(gate(gates, "G4").path("pass").isNull(), "G4 is not run until the method adds it");
+    }
+    boolean anyFailed = false;
+    for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
+      for (JsonNode g : gates) {
+        anyFailed |= g.path("pass").isBoolean() && !g.path("pass").asBoolean();
+      }
+    }
+    assertEquals(anyFailed ? 1 : 0, exit);
+  }
+
+  @Test
+  void zeroStrengthReproducesTheTokensAndZeroingTheHookDestroysTheAnswers() {
+    for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
+      JsonNode g6 = gate(gates, "G6").path("details");
+      assertEquals(1.0, g6.path("strength0_identical_cached").asDouble(), "cached, strength 0 = unsteered, bit for bit");
+      assertEquals(1.0, g6.path("strength0_identical_two_pass").asDouble(), "two passes, strength 0 = unsteered, bit for bit");
+      assertTrue(g6.path("edited_generation_matches_generator").asDouble() >= 0.9, g6.toString());
+      assertTrue(g6.path("accuracy_hook_zeroed").asDouble() < 0.1, g6.toString());
+      assertTrue(g6.path("cache_vs_no_cache_identical").asDouble() >= 0.9, g6.toString());
+    }
+  }
+
+  @Test
+  void theStyleIsDecodableAtTheFirstAnswerTokenInBothOrganisms() {
+    for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
+      JsonNode g2 = gate(gates, "G2");
+      assertTrue(g2.path("value").asDouble() >= 0.95, g2.toString());
+      double careful = g2.path("details").path("careful_share").asDouble();
+      assertTrue(careful > 0.2 && careful < 0.8, "both modes are sampled: careful share " + careful);
+    }
+  }
+}
