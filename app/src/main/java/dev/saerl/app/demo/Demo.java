@@ -59,6 +59,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Prints a table and writes an HTML report.
  */
 public final class Demo {
+  /**
+   * The demo still splits two ways (UNKNOWN 0.3, the rest KNOWN-train) and carves its own acceptance
+   * set out of KNOWN, as before the five-part split; with select and val parts its small subset
+   * leaves too few labelled samples for a plan in a round. Issue 16 moves it to KNOWN_VAL.
+   */
+  static final Split DEMO_SPLIT = new Split(17, 0.3, 0, 0, 0);
+
   public record Settings(Path dataDir, Path pack, Path dataset, int queries, int rounds, int samples,
                          int correctionsPerRound, int rlEvaluations, int trainerSteps, int validationQueries,
                          List<Float> strengths, int threads, TrainerCommand trainer) {
@@ -129,7 +136,7 @@ public final class Demo {
       Properties client = new Properties();
       client.put("bootstrap.servers", stack.bootstrapServers());
       try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
-        var summary = new Ingestor(dataset, Split.DEFAULT, sink).ingest(subset, b -> {});
+        var summary = new Ingestor(dataset, DEMO_SPLIT, sink).ingest(subset, b -> {});
         say("ingested " + summary.published() + " queries (" + summary.known() + " KNOWN, " + summary.unknown() + " UNKNOWN)");
       }
       List<Query> queries = TopicDump.all(stack.bootstrapServers(), topics.get(TopicSpecs.QUERIES));

@@ -67,7 +67,8 @@ public final class Rollouts {
     return out;
   }
 
-  static long mix(long seed, long a, long b) {
+  /** A well-mixed seed from (seed, a, b): each rollout's and each gate sample's random stream. */
+  public static long mix(long seed, long a, long b) {
     long h = seed * 0x9E3779B97F4A7C15L + a * 0xBF58476D1CE4E5B9L + b * 0x94D049BB133111EBL;
     h ^= h >>> 31;
     h *= 0xD6E8FEB86659FD93L;

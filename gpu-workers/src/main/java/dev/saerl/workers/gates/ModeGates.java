@@ -404,11 +404,8 @@ public final class ModeGates {
     return generator.tokenizer().encode(generator.pack().prompt(p.question()), generator.pack().addBos()).length;
   }
 
-  static long mix(long seed, long a, long b) {
-    long h = seed * 0x9E3779B97F4A7C15L + a * 0xBF58476D1CE4E5B9L + b * 0x94D049BB133111EBL;
-    h ^= h >>> 31;
-    h *= 0xD6E8FEB86659FD93L;
-    return h ^ (h >>> 32);
+  private static long mix(long seed, long a, long b) {
+    return Rollouts.mix(seed, a, b); // the rollouts' seed mixing: one rule for every derived stream
   }
 
   // ---- small helpers ----------------------------------------------------------------------------
