@@ -79,7 +79,7 @@ public final class ModeGates {
     out.add(forcedModeGap(problems));
     progress.accept("G2: natural samples and probes at the first answer token");
     List<Sample> natural = sample(problems, ALL, q -> null, q -> Steering.NONE);
-    out.add(decodability(problems, natural));
+    out.add(decodability(natural));
     progress.accept("G3: the oracle direction");
     out.add(oracle(problems, natural));
     out.add(GateResult.notRun("G4", "discovery (plan contains mode latent)", "added with the method (issue 15)"));
@@ -119,7 +119,7 @@ public final class ModeGates {
 
   // ---- G2 ---------------------------------------------------------------------------------------
 
-  private GateResult decodability(List<Problem> problems, List<Sample> natural) {
+  private GateResult decodability(List<Sample> natural) {
     List<Sample> labelled = labelled(natural);
     int n = labelled.size();
     double[][] x = new double[n][];

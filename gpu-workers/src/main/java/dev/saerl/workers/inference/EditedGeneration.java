@@ -64,10 +64,6 @@ public final class EditedGeneration {
       width = Math.max(width, rows.seq[b].length);
       longest = Math.max(longest, requests.get(b).maxNewTokens());
     }
-    int[] promptLen = new int[n];
-    for (int b = 0; b < n; b++) {
-      promptLen[b] = rows.seq[b].length;
-    }
     OnnxGenerator.LeftPadded in = new OnnxGenerator.LeftPadded(rows.seq, width, pack.padTokenId());
     float[][] next = new float[n][];
     try (KvCache cache = decoder.newCache(n, width + Math.min(longest, KvCache.GROWTH))) {
@@ -91,7 +87,7 @@ public final class EditedGeneration {
           if (rows.live(b)) {
             List<Integer> t = rows.tokens.get(b);
             ids[b] = t.get(t.size() - 1);
-            pos[b] = promptLen[b] + t.size() - 1;
+            pos[b] = rows.seq[b].length - 1; // the token just taken, fed where it stands
             mask[b] = 1;
             any = true;
           }
