@@ -185,4 +185,19 @@ class GeneratorTest {
     }
     assertTrue(changed >= tried - 1, "steering changed the continuation for only " + changed + " of " + tried + " features");
   }
+  @Test
+  void aTokenSinkSeesEachKeptTokenAndCanEndItsRow() {
+    List<GenerationRequest> batch = List.of(GenerationRequest.greedy(pack.prompt(QUESTIONS.get(0)), 60),
+        GenerationRequest.greedy(pack.prompt(QUESTIONS.get(1)), 60));
+    List<GenerationResult> plain = generator.generate(batch);
+    List<List<Integer>> seen = List.of(new ArrayList<>(), new ArrayList<>());
+    List<GenerationResult> sunk = generator.generate(batch, (row, token) -> {
+      seen.get(row).add(token);
+      return row != 0 || seen.get(0).size() < 3; // end row 0 after its third token
+    });
+    assertArrayEquals(java.util.Arrays.copyOf(plain.get(0).tokens(), 3), sunk.get(0).tokens());
+    assertEquals(GenerationResult.FinishReason.STOP, sunk.get(0).finishReason());
+    assertArrayEquals(plain.get(1).tokens(), sunk.get(1).tokens(), "the other row runs on");
+    assertArrayEquals(plain.get(1).tokens(), seen.get(1).stream().mapToInt(Integer::intValue).toArray());
+  }
 }

@@ -142,6 +142,11 @@ public final class OnnxGenerator implements Generator {
 
   @Override
   public List<GenerationResult> generate(List<GenerationRequest> requests) {
+    return generate(requests, TokenSink.NONE);
+  }
+
+  /** As {@link #generate(List)}, showing each kept token to {@code sink}, which may end its row. */
+  public List<GenerationResult> generate(List<GenerationRequest> requests, TokenSink sink) {
     long t0 = System.nanoTime();
     int batch = requests.size();
     int d = decoder.architecture().dModel();
@@ -198,6 +203,9 @@ public final class OnnxGenerator implements Generator {
             generated++;
             if (r.cutAtStop(tokenizer, piece(token), pack.stopStrings())) {
               r.finish = GenerationResult.FinishReason.STOP;
+            } else if (!sink.next(live[c], token)) {
+              r.finish = GenerationResult.FinishReason.STOP;
+              r.text = tokenizer.decode(r.tokens.stream().mapToInt(Integer::intValue).toArray());
             }
           }
         } finally {
