@@ -10,7 +10,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from . import tasks
+from . import safetensors_io, tasks
 from .generate import accuracy
 from .model import Config, Decoder
 from .tokenizer import CharTokenizer
@@ -63,6 +63,18 @@ def lr_at(step, peak, warmup, total, floor=0.1):
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def pack_weights(pack):
+    """(Config, state dict) of a model pack: its manifest's architecture and model.safetensors, whose
+    names are the Hugging Face ones export.hf_state writes (model.layers.N..., lm_head...)."""
+    with open(os.path.join(pack, "manifest.json")) as f:
+        arch = dict(json.load(f)["architecture"])
+    arch.pop("type", None)
+    cfg = Config(**arch)
+    state = {k[len("model."):] if k.startswith("model.") else k: v
+             for k, v in safetensors_io.load(os.path.join(pack, "model.safetensors")).items()}
+    return cfg, state
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Train the bundled model.")
     ap.add_argument("--out", required=True)
@@ -78,6 +90,8 @@ def main(argv=None):
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--task", default="arith", help="arith, modes or modes-null")
+    ap.add_argument("--init-pack", help="start from this model pack's weights (model.safetensors and the manifest's "
+                                        "architecture), with a fresh optimizer; steps and minutes count from 0")
     ap.add_argument("--init", help="continue from this checkpoint: its weights, a fresh optimizer and schedule; steps and "
                                    "minutes count on from the checkpoint's, and the log and error log are appended to")
     a = ap.parse_args(argv)
@@ -94,6 +108,10 @@ def main(argv=None):
         model = Decoder(cfg)
         model.load_state_dict(ckpt["state"])
         first_step, minutes_before = ckpt["metrics"]["step"], ckpt["metrics"]["minutes"]
+    elif a.init_pack:
+        cfg, state = pack_weights(a.init_pack)
+        model = Decoder(cfg)
+        model.load_state_dict(state)
     # the saerl dataset is held out from training: its problems never appear in a training batch
     task = tasks.get(a.task)
     rows, held_out = task.dataset_rows(a.dataset_seed, a.dataset_groups)

@@ -21,12 +21,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "gates", mixinStandardHelpOptions = true,
-    description = {"Runs the gates of ../shared/EXPERIMENT.md (G1 forced-mode gap, G2 decodability, G3 oracle, G6",
-        "invariants; G4 and G5 are listed as not run until the method adds them) directly on a pack of the mode",
-        "organism, with no broker: they judge the model, not the pipeline. One line per gate with its figure, its",
-        "threshold and PASS/FAIL; --json writes the same with every figure behind it. With --null, the null twin is",
-        "run too and held to the null behaviour (G1 gap under 5 points; the oracle flips the style but moves accuracy",
-        "under 3 points). Exit status 1 if any gate fails."})
+    description = {"Runs the gates of ../shared/EXPERIMENT.md (G1 forced-mode gap, G2 decodability, G3 oracle, G4",
+        "discovery, G5 plan steering, G6 invariants) directly on a pack of the mode organism, with no broker: they",
+        "judge the model and the method, not the pipeline. One line per gate with its figure, its threshold and",
+        "PASS/FAIL; --json writes the same with every figure behind it. With --null, the null twin is run too and held",
+        "to the null behaviour (G1 gap under 5 points; the oracle flips the style but moves accuracy under 3 points; G4",
+        "validates no feature in at most 5% of --null-splits select A/B splits). Exit status 1 if any gate fails."})
 public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--pack", defaultValue = "models/modes", description = "The positive-control pack (default ${DEFAULT-VALUE}).")
   Path pack;
@@ -64,6 +64,10 @@ public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--null-splits", defaultValue = "10", description = "Random select A/B splits G4 repeats discovery "
+      + "over on the null twin, for its false-positive rate (default ${DEFAULT-VALUE}).")
+  int nullSplits;
+
   @Option(names = "--json", paramLabel = "FILE", description = "Also write {\"gates\": [...]} (and \"null\": {...} with --null) here.")
   Path json;
 
@@ -97,7 +101,7 @@ public final class GatesCommand implements Callable<Integer> {
         isNull ? "null" : "positive", dir, p.version(), file, problems.size(), Math.min(queries, problems.size()), samples, temperature);
     long t0 = System.nanoTime();
     try (OnnxGenerator generator = new OnnxGenerator(p, threads)) {
-      var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull);
+      var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull, nullSplits);
       List<GateResult> gates = new ModeGates(generator, new JavaSparseAutoencoder(p), settings,
           stage -> System.err.printf("  [%5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, stage)).run(problems);
       gates.forEach(g -> System.out.println("  " + g.line()));

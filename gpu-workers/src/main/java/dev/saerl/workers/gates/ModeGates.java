@@ -23,11 +23,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 
 /**
- * Gates G1, G2, G3 and G6 of EXPERIMENT.md, run directly on a pack of the mode organism (no broker:
+ * The gates of EXPERIMENT.md (G4 and G5 in {@link PlanGates}), run directly on a pack of the mode organism (no broker:
  * the gates judge the model, not the pipeline). Every arm of a comparison uses the same queries and
  * the same seed per (query, sample), so differences between arms are paired.
  *
@@ -44,9 +45,10 @@ public final class ModeGates {
    * @param isNull the pack is the null twin: G1 and G3 then check the null behaviour (no gap; the
    *     oracle flips the style but not the accuracy)
    * @param criticalSamples wrong samples given to the rollout critical-token finder
+   * @param nullSplits on the null twin, how many random select A/B splits G4 repeats discovery over
    */
   public record Settings(int queries, int samples, float temperature, long seed, int criticalSamples, int maxNewTokens,
-                         int batch, boolean isNull) {}
+                         int batch, boolean isNull, int nullSplits) {}
 
   /** What one generated sample was, read with ground truth. */
   record Sample(int query, int index, String completion, float[] firstResidual, int[] tokens, boolean correct, ChainTruth truth) {
@@ -60,6 +62,7 @@ public final class ModeGates {
   private final Settings s;
   private final Consumer<String> progress;
   private final int d;
+  private List<Sample> oracleAtFirstToken = List.of();
 
   public ModeGates(OnnxGenerator generator, JavaSparseAutoencoder sae, Settings settings, Consumer<String> progress) {
     this.generator = generator;
@@ -79,11 +82,26 @@ public final class ModeGates {
     out.add(forcedModeGap(problems));
     progress.accept("G2: natural samples and probes at the first answer token");
     List<Sample> natural = sample(problems, ALL, q -> null, q -> Steering.NONE);
-    out.add(decodability(natural));
+    GateResult g2 = decodability(natural);
+    out.add(g2);
     progress.accept("G3: the oracle direction");
     out.add(oracle(problems, natural));
-    out.add(GateResult.notRun("G4", "discovery (plan contains mode latent)", "added with the method (issue 15)"));
-    out.add(GateResult.notRun("G5", "plan steering vs oracle", "added with the method (issue 15)"));
+    progress.accept("G4: paired contrast on select A, causal validation on select B");
+    PlanGates plans = new PlanGates(this, sae, s.seed(), d);
+    PlanGates.Discovery discovery = plans.discover(problems, natural, SELECT_A, SELECT_B);
+    List<PlanGates.Discovery> repeats = new ArrayList<>();
+    if (s.isNull()) {
+      repeats.add(discovery);
+      for (int r = 1; r < s.nullSplits(); r++) {
+        progress.accept("G4: split " + (r + 1) + " of " + s.nullSplits());
+        long split = r;
+        IntPredicate inA = q -> q % 2 == 0 && (mix(s.seed(), split, q) & 1) == 0;
+        repeats.add(plans.discover(problems, natural, inA, q -> q % 2 == 0 && !inA.test(q)));
+      }
+    }
+    out.add(plans.discoveryGate(discovery, natural, (Integer) g2.details().get("best_latent"), s.isNull(), repeats));
+    progress.accept("G5: plan steering against the oracle, its sign flip and a random direction");
+    out.add(plans.steeringGate(problems, natural, oracleAtFirstToken, discovery, s.isNull()));
     progress.accept("G6: invariants (zero steering, no cache, SAE splice, zeroed stream, critical tokens)");
     out.add(invariants(problems, natural));
     return out;
@@ -181,6 +199,9 @@ public final class ModeGates {
     for (String site : List.of("at_first_answer_token", "before_first_answer_token")) {
       int shift = site.startsWith("at") ? 0 : -1;
       List<Sample> plus = sample(problems, EVAL, q -> null, onEval(problems, v, 1f, shift));
+      if (shift == 0) {
+        oracleAtFirstToken = plus; // G5 compares the plan with it, sample for sample
+      }
       List<Sample> minus = sample(problems, EVAL, q -> null, onEval(problems, v, -1f, shift));
       List<Sample> random = sampleRandom(problems, (float) norm, shift);
       Map<String, Object> arm = new LinkedHashMap<>();
@@ -226,7 +247,7 @@ public final class ModeGates {
     for (int q = 1; q < problems.size(); q += 2) { // the eval half
       int at = promptLength(problems.get(q)) + shift;
       for (int i = 0; i < s.samples(); i++) {
-        float[] r = randomDirection(new SplittableRandom(mix(s.seed(), q, i) ^ 0x5DEECE66DL), norm);
+        float[] r = randomDirection(new SplittableRandom(mix(s.seed(), q, i) ^ 0x5DEECE66DL), norm, d);
         requests.add(request(problems.get(q), q, i, null).withSteering(Steering.window(r, at, at + 1)));
         ids.add(new int[] {q, i});
       }
@@ -352,6 +373,9 @@ public final class ModeGates {
 
   private static final IntPredicate ALL = q -> true;
   private static final IntPredicate EVAL = q -> q % 2 == 1;
+  /** The fit half's two selection sets: A ranks features, B validates them. */
+  private static final IntPredicate SELECT_A = q -> q % 4 == 0;
+  private static final IntPredicate SELECT_B = q -> q % 4 == 2;
 
   /** k samples per chosen query, seeds shared across arms; {@code forced} opens each (null: nothing forced). */
   private List<Sample> sample(List<Problem> problems, IntPredicate which, IntFunction<int[]> forced, IntFunction<Steering> steering) {
@@ -367,6 +391,17 @@ public final class ModeGates {
         requests.add(request(problems.get(q), q, i, f).withSteering(st));
         ids.add(new int[] {q, i});
       }
+    }
+    return read(problems, requests, ids);
+  }
+
+  /** Each row generated again (same query, same random stream, nothing forced) under the steering chosen for it. */
+  List<Sample> again(List<Problem> problems, List<Sample> rows, Function<Sample, Steering> steering) {
+    List<GenerationRequest> requests = new ArrayList<>(rows.size());
+    List<int[]> ids = new ArrayList<>(rows.size());
+    for (Sample x : rows) {
+      requests.add(request(problems.get(x.query()), x.query(), x.index(), null).withSteering(steering.apply(x)));
+      ids.add(new int[] {x.query(), x.index()});
     }
     return read(problems, requests, ids);
   }
@@ -400,11 +435,11 @@ public final class ModeGates {
     return out;
   }
 
-  private int promptLength(Problem p) {
+  int promptLength(Problem p) {
     return generator.tokenizer().encode(generator.pack().prompt(p.question()), generator.pack().addBos()).length;
   }
 
-  private static long mix(long seed, long a, long b) {
+  static long mix(long seed, long a, long b) {
     return Rollouts.mix(seed, a, b); // the rollouts' seed mixing: one rule for every derived stream
   }
 
@@ -475,7 +510,7 @@ public final class ModeGates {
     return v;
   }
 
-  private float[][] dense(List<Sample> xs) {
+  float[][] dense(List<Sample> xs) {
     float[][] res = new float[xs.size()][];
     for (int i = 0; i < xs.size(); i++) {
       res[i] = xs.get(i).firstResidual();
@@ -491,7 +526,7 @@ public final class ModeGates {
     return out;
   }
 
-  private static double[] column(float[][] m, int j) {
+  static double[] column(float[][] m, int j) {
     double[] out = new double[m.length];
     for (int i = 0; i < m.length; i++) {
       out[i] = m[i][j];
@@ -515,7 +550,7 @@ public final class ModeGates {
     return out;
   }
 
-  private static double norm(float[] v) {
+  static double norm(float[] v) {
     double sq = 0;
     for (float x : v) {
       sq += x * x;
@@ -531,7 +566,7 @@ public final class ModeGates {
     return out;
   }
 
-  private float[] randomDirection(SplittableRandom rng, float norm) {
+  static float[] randomDirection(SplittableRandom rng, float norm, int d) {
     float[] v = new float[d];
     double sq = 0;
     for (int j = 0; j < d; j++) {

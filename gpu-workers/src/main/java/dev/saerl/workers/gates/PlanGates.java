@@ -1,0 +1,283 @@
+package dev.saerl.workers.gates;
+
+import dev.saerl.core.stats.Auroc;
+import dev.saerl.core.stats.McNemar;
+import dev.saerl.core.stats.PairedContrast;
+import dev.saerl.core.truth.ChainTruth.Mode;
+import dev.saerl.workers.gates.ModeGates.Problem;
+import dev.saerl.workers.gates.ModeGates.Sample;
+import dev.saerl.workers.inference.Steering;
+import dev.saerl.workers.sae.JavaSparseAutoencoder;
+import dev.saerl.workers.sae.SparseCodes;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.IntPredicate;
+
+/**
+ * Gates G4 (discovery) and G5 (plan steering) of EXPERIMENT.md: the method as saerl runs it, without
+ * the mode labels. On KNOWN-select A, the paired within-query contrast of SAE activations at the first
+ * answer token between correct and incorrect samples ranks the features; the top {@link #CANDIDATES}
+ * are validated causally on KNOWN-select B: each one's decoder row, at a coefficient in the feature's
+ * own units, is added at the first answer token of B's incorrect samples (same random streams), and
+ * its fixes are compared with a random direction of the same norm, drawn fresh per sample, by an
+ * exact one-sided McNemar test at 0.05 / candidates. The plan is the validated features.
+ *
+ * <p>A and B are the two halves of the gates' fit queries (the eval queries are never seen here);
+ * the mode labels are read only to judge G4 (is a mode latent in the plan?).
+ */
+final class PlanGates {
+  static final int CANDIDATES = 8;
+  static final double ALPHA = 0.05;
+  /** A positive feature's coefficient: this quantile of its activation where active on correct samples of A. */
+  static final double COEFFICIENT_QUANTILE = 0.9;
+  static final double[] DOSES = {-1, 0.5, 1, 2};
+
+  /** A ranked feature with its signed coefficient and, once validated, the test on B. */
+  record Candidate(int feature, double contrast, double t, int queries, float coefficient, int rank) {}
+
+  record Validation(Candidate candidate, int samples, int fixed, int fixedRandom, double p, boolean kept) {}
+
+  /** @param pairedQueries queries of A with both correct and incorrect samples (the contrast needs 3) */
+  record Discovery(List<Validation> validations, List<Candidate> plan, List<PairedContrast.Feature> ranking,
+                   int samplesA, int pairedQueries, int incorrectB) {}
+
+  private final ModeGates gates;
+  private final JavaSparseAutoencoder sae;
+  private final long seed;
+  private final int d;
+
+  PlanGates(ModeGates gates, JavaSparseAutoencoder sae, long seed, int d) {
+    this.gates = gates;
+    this.sae = sae;
+    this.seed = seed;
+    this.d = d;
+  }
+
+  // ---- G4 ---------------------------------------------------------------------------------------
+
+  /** Ranks on the natural samples of queries in A, validates on those in B. */
+  Discovery discover(List<Problem> problems, List<Sample> natural, IntPredicate inA, IntPredicate inB) {
+    List<Sample> a = natural.stream().filter(x -> inA.test(x.query())).toList();
+    float[][] codes = gates.dense(a);
+    int[] query = a.stream().mapToInt(Sample::query).toArray();
+    boolean[] correct = new boolean[a.size()];
+    for (int i = 0; i < correct.length; i++) {
+      correct[i] = a.get(i).correct();
+    }
+    List<PairedContrast.Feature> ranking = PairedContrast.rank(query, correct, codes, 3);
+    List<Candidate> candidates = new ArrayList<>();
+    for (PairedContrast.Feature f : ranking) {
+      if (candidates.size() == CANDIDATES) {
+        break;
+      }
+      // positive: add what correct samples show; negative: take away what incorrect ones show
+      boolean up = f.meanDifference() > 0;
+      double[] active = new double[correct.length];
+      int k = 0;
+      for (int i = 0; i < correct.length; i++) {
+        if (correct[i] == up && codes[i][f.feature()] > 0) {
+          active[k++] = codes[i][f.feature()];
+        }
+      }
+      if (k == 0) {
+        continue; // nothing to calibrate against
+      }
+      double[] sorted = Arrays.copyOf(active, k);
+      Arrays.sort(sorted);
+      float coefficient = (float) (sorted[(int) Math.min(k - 1, Math.floor(COEFFICIENT_QUANTILE * k))] * (up ? 1 : -1));
+      candidates.add(new Candidate(f.feature(), f.meanDifference(), f.t(), f.queries(), coefficient, candidates.size() + 1));
+    }
+    List<Sample> wrong = natural.stream().filter(x -> inB.test(x.query()) && !x.correct()).toList();
+    List<Validation> validations = new ArrayList<>();
+    List<Candidate> plan = new ArrayList<>();
+    for (Candidate c : candidates) {
+      float[] v = vector(List.of(c), 1f);
+      float norm = (float) ModeGates.norm(v);
+      boolean[] steered = correct(gates.again(problems, wrong, x -> at(problems, x, v)));
+      boolean[] random = correct(gates.again(problems, wrong, x -> at(problems, x,
+          randomDirection(new SplittableRandom(ModeGates.mix(seed ^ c.feature() * 0x9E3779B97F4A7C15L, x.query(), x.index())), norm))));
+      int[] bc = McNemar.discordant(steered, random);
+      double p = McNemar.greater(bc[0], bc[1]);
+      boolean kept = bc[0] > bc[1] && p < ALPHA / Math.max(1, candidates.size());
+      validations.add(new Validation(c, wrong.size(), count(steered), count(random), p, kept));
+      if (kept) {
+        plan.add(c);
+      }
+    }
+    Map<Integer, Set<Boolean>> classes = new HashMap<>();
+    for (int i = 0; i < query.length; i++) {
+      classes.computeIfAbsent(query[i], k -> new HashSet<>()).add(correct[i]);
+    }
+    int paired = (int) classes.values().stream().filter(c -> c.size() == 2).count();
+    return new Discovery(validations, plan, ranking, a.size(), paired, wrong.size());
+  }
+
+  /** G4 on the mode organism: the validated plan contains a mode latent (AUROC >= 0.9 for the mode on the fit half). */
+  GateResult discoveryGate(Discovery disc, List<Sample> natural, int bestLatent, boolean isNull, List<Discovery> repeats) {
+    Map<String, Object> det = new LinkedHashMap<>();
+    List<Sample> fit = natural.stream().filter(x -> x.query() % 2 == 0 && (x.mode() == Mode.CAREFUL || x.mode() == Mode.SLOPPY)).toList();
+    float[][] codes = gates.dense(fit);
+    boolean[] careful = new boolean[fit.size()];
+    for (int i = 0; i < careful.length; i++) {
+      careful[i] = fit.get(i).mode() == Mode.CAREFUL;
+    }
+    List<Map<String, Object>> rows = new ArrayList<>();
+    boolean modeLatentInPlan = false;
+    for (Validation v : disc.validations()) {
+      Candidate c = v.candidate();
+      double auroc = Auroc.of(ModeGates.column(codes, c.feature()), careful);
+      double modeAuroc = Double.isNaN(auroc) ? Double.NaN : Math.max(auroc, 1 - auroc);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("rank", c.rank());
+      row.put("feature", c.feature());
+      row.put("paired_contrast", c.contrast());
+      row.put("t", Double.isInfinite(c.t()) ? Double.NaN : c.t());
+      row.put("paired_queries", c.queries());
+      row.put("coefficient", (double) c.coefficient());
+      row.put("b_incorrect_samples", v.samples());
+      row.put("fixed", v.fixed());
+      row.put("fixed_random_direction", v.fixedRandom());
+      row.put("p_one_sided", v.p());
+      row.put("validated", v.kept());
+      row.put("mode_auroc_fit_half", modeAuroc);
+      rows.add(row);
+      modeLatentInPlan |= v.kept() && (c.feature() == bestLatent || modeAuroc >= 0.9);
+    }
+    det.put("position_type", "first answer token");
+    det.put("select_a_samples", disc.samplesA());
+    det.put("select_a_paired_queries", disc.pairedQueries());
+    det.put("select_b_incorrect_samples", disc.incorrectB());
+    det.put("candidates", rows);
+    det.put("plan", disc.plan().stream().map(Candidate::feature).toList());
+    det.put("g2_best_latent", bestLatent);
+    int rankOfBest = -1;
+    for (int i = 0; i < disc.ranking().size(); i++) {
+      if (disc.ranking().get(i).feature() == bestLatent) {
+        rankOfBest = i + 1;
+        break;
+      }
+    }
+    det.put("g2_best_latent_contrast_rank", rankOfBest);
+    det.put("bonferroni_alpha", ALPHA / CANDIDATES);
+    if (isNull) {
+      int withPlan = 0;
+      for (Discovery r : repeats) {
+        withPlan += r.plan().isEmpty() ? 0 : 1;
+      }
+      double rate = repeats.isEmpty() ? Double.NaN : (double) withPlan / repeats.size();
+      det.put("splits", repeats.size());
+      det.put("splits_with_a_validated_feature", withPlan);
+      return new GateResult("G4", "discovery (false-positive rate)", rate, "<= 0.05 of splits with a plan (null)",
+          rate <= 0.05, det);
+    }
+    return new GateResult("G4", "discovery (validated plan size)", (double) disc.plan().size(),
+        "a mode latent among the validated top " + CANDIDATES, modeLatentInPlan, det);
+  }
+
+  // ---- G5 ---------------------------------------------------------------------------------------
+
+  /**
+   * Plan steering on the eval half (the same samples and random streams as G3's oracle at the first
+   * answer token): the plan at calibrated strengths, its sign flip and a random direction of its norm.
+   */
+  GateResult steeringGate(List<Problem> problems, List<Sample> natural, List<Sample> oracle, Discovery disc, boolean isNull) {
+    Map<String, Object> det = new LinkedHashMap<>();
+    if (disc.plan().isEmpty()) {
+      det.put("plan", List.of());
+      det.put("why", "no feature survived validation on B: nothing to steer with");
+      return new GateResult("G5", "plan steering (share of oracle gain)", null,
+          isNull ? "no plan, or no gain beyond controls (null)" : "recovery >= 0.7, McNemar p < 0.01 vs random and sign flip",
+          isNull, det);
+    }
+    List<Sample> base = natural.stream().filter(x -> x.query() % 2 == 1).toList();
+    float[] plan = vector(disc.plan(), 1f);
+    float norm = (float) ModeGates.norm(plan);
+    boolean[] baseOk = correct(base);
+    boolean[] oracleOk = correct(oracle);
+    Map<String, boolean[]> arms = new LinkedHashMap<>();
+    for (double dose : DOSES) {
+      float[] v = vector(disc.plan(), (float) dose);
+      arms.put("plan_x" + dose, correct(gates.again(problems, base, x -> at(problems, x, v))));
+    }
+    arms.put("random_direction", correct(gates.again(problems, base, x -> at(problems, x,
+        randomDirection(new SplittableRandom(ModeGates.mix(seed ^ 0x51A7L, x.query(), x.index())), norm)))));
+    boolean[] planOk = arms.get("plan_x1.0");
+    boolean[] flippedOk = arms.get("plan_x-1.0");
+    boolean[] randomOk = arms.get("random_direction");
+    double accBase = share(baseOk);
+    double gainOracle = share(oracleOk) - accBase;
+    double gainPlan = share(planOk) - accBase;
+    double recovery = gainOracle > 0 ? gainPlan / gainOracle : Double.NaN;
+    int[] vsRandom = McNemar.discordant(planOk, randomOk);
+    int[] vsFlip = McNemar.discordant(planOk, flippedOk);
+    double pRandom = McNemar.twoSided(vsRandom[0], vsRandom[1]);
+    double pFlip = McNemar.twoSided(vsFlip[0], vsFlip[1]);
+    det.put("plan", disc.plan().stream().map(Candidate::feature).toList());
+    det.put("plan_norm", (double) norm);
+    det.put("eval_samples", base.size());
+    det.put("accuracy_unsteered", accBase);
+    det.put("accuracy_oracle", share(oracleOk));
+    Map<String, Object> dose = new LinkedHashMap<>();
+    arms.forEach((k, v) -> dose.put(k, share(v)));
+    det.put("accuracy_by_arm", dose);
+    det.put("gain_oracle_points", 100 * gainOracle);
+    det.put("gain_plan_points", 100 * gainPlan);
+    det.put("mcnemar_vs_random", Map.of("plan_only", vsRandom[0], "random_only", vsRandom[1], "p", pRandom));
+    det.put("mcnemar_vs_sign_flip", Map.of("plan_only", vsFlip[0], "flip_only", vsFlip[1], "p", pFlip));
+    boolean beats = vsRandom[0] > vsRandom[1] && pRandom < 0.01 && vsFlip[0] > vsFlip[1] && pFlip < 0.01;
+    boolean pass = isNull ? !(vsRandom[0] > vsRandom[1] && pRandom < 0.01) : recovery >= 0.7 && beats;
+    return new GateResult("G5", "plan steering (share of oracle gain)", recovery,
+        isNull ? "no gain beyond random (null)" : "recovery >= 0.7, McNemar p < 0.01 vs random and sign flip", pass, det);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  /** Sum of the candidates' raw decoder rows times their coefficients, times {@code dose}. */
+  float[] vector(List<Candidate> features, float dose) {
+    float[] zero = sae.decode(new SparseCodes(new int[0], new float[0])); // b_dec
+    float[] out = new float[d];
+    for (Candidate c : features) {
+      float[] one = sae.decode(new SparseCodes(new int[] {c.feature()}, new float[] {c.coefficient() * dose}));
+      for (int j = 0; j < d; j++) {
+        out[j] += one[j] - zero[j];
+      }
+    }
+    return out;
+  }
+
+  private Steering at(List<Problem> problems, Sample x, float[] v) {
+    int pos = gates.promptLength(problems.get(x.query()));
+    return Steering.window(v, pos, pos + 1);
+  }
+
+  private static boolean[] correct(List<Sample> xs) {
+    boolean[] out = new boolean[xs.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = xs.get(i).correct();
+    }
+    return out;
+  }
+
+  private static int count(boolean[] xs) {
+    int n = 0;
+    for (boolean x : xs) {
+      n += x ? 1 : 0;
+    }
+    return n;
+  }
+
+  private static double share(boolean[] xs) {
+    return xs.length == 0 ? Double.NaN : (double) count(xs) / xs.length;
+  }
+
+  private float[] randomDirection(SplittableRandom rng, float norm) {
+    return ModeGates.randomDirection(rng, norm, d);
+  }
+}
