@@ -2,14 +2,18 @@
 it, export the pack, and write its metrics and training log beside it.
 
   python3 -m foundry.build --work /tmp/foundry-run --pack ../../models/arith --dataset ../../datasets/arith.jsonl
-  python3 -m foundry.build --task modes --work /tmp/modes-run --pack ../../models/modes --dataset ../../datasets/modes.jsonl
-  python3 -m foundry.build --task modes-null --work /tmp/null-run --pack ../../models/modes-null --dataset ../../datasets/modes-null.jsonl
+  python3 -m foundry.build --task modes --work /tmp/modes-run --pack ../../models/modes --dataset ../../datasets/modes.jsonl \
+      --init-pack ../../models/arith --steps 3000 --lr 1.5e-3 --threads 1
+  python3 -m foundry.build --task modes-null --work /tmp/null-run --pack ../../models/modes-null \
+      --dataset ../../datasets/modes-null.jsonl --init-pack ../../models/arith --steps 3000 --lr 1.5e-3 --threads 1
 
 arith (the bundled model, kept as it was built): the checkpoint whose UNKNOWN accuracy sits in the
 target band. The mode organisms (modes, modes-null; see foundry/modes.py): the final checkpoint,
 chosen by nothing measured on the dataset; the dataset is written by the build, and the metrics
 (greedy and sampled accuracy overall and per mode, each mode's share among samples) are measured
-on one phrasing per problem of the whole dataset. The pack keeps a sample of the training chains
+on one phrasing per problem of the whole dataset. The bundled organisms are finetuned from the
+arith pack's weights (--init-pack): the problems the arith pack saw in its own training (its data
+stream replayed) are dropped from the organism's dataset, so nothing in it was ever trained on. The pack keeps a sample of the training chains
 with their injected errors (training/injected_errors.jsonl), which the Java ground-truth checker is
 tested against.
 """
@@ -39,6 +43,10 @@ def main(argv=None):
     ap.add_argument("--task", default="arith", help="arith, modes or modes-null")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default: the trainer's)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init-pack", default=None, help="organisms: start training from this pack's weights (the bundled "
+                                                      "build uses ../../models/arith); its training problems are "
+                                                      "dropped from the dataset")
+    ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the trainer's)")
     a = ap.parse_args(argv)
     a.version = a.version or f"{a.task}-base-v1"
     torch.set_num_threads(a.threads)
@@ -86,11 +94,19 @@ ERROR_SAMPLE = 3000  # training chains kept in the pack with their injected erro
 def build_organism(a):
     from . import modes, task as arith_task, tasks
     organism = tasks.get(a.task)
-    rows, _ = organism.dataset_rows(7, 400)
+    rows, _ = organism.dataset_rows(7, 400)  # all 400 stay out of the organism's training
+    dropped = 0
+    if a.init_pack:
+        seen = {organism.group_of(k) for k in parent_training_keys(a.init_pack)}
+        kept = [r for r in rows if r["group_id"] not in seen]
+        dropped = (len(rows) - len(kept)) // arith_task.STYLES
+        print(json.dumps({"dropped_problems_seen_by_parent": dropped}), flush=True)
+        rows = kept
     arith_task.write_jsonl(a.dataset, rows)
     if not glob.glob(os.path.join(a.work, "ckpt_*.pt")):
         train.main(["--out", a.work, "--task", a.task, "--threads", str(a.threads)]
-                   + (["--steps", str(a.steps)] if a.steps else []))
+                   + (["--steps", str(a.steps)] if a.steps else []) + (["--lr", str(a.lr)] if a.lr else [])
+                   + (["--init-pack", a.init_pack] if a.init_pack else []))
     log = [json.loads(l) for l in open(os.path.join(a.work, "train_log.jsonl"))]
     rec = max(log, key=lambda r: r["step"])
     ckpt = os.path.join(a.work, f"ckpt_{rec['step']:05d}.pt")
@@ -99,6 +115,8 @@ def build_organism(a):
     one = [r for i, r in enumerate(rows) if r["id"].endswith(f"-p{(i // 3) % 3}")]  # one phrasing per problem
     metrics = {"checkpoint_step": rec["step"], "train_minutes": rec["minutes"], "train_loss": rec["loss"],
                "val_greedy": rec["val_greedy"], "val_sampled_t0.7": rec["val_sampled"],
+               "init_pack": os.path.basename(os.path.normpath(a.init_pack)) if a.init_pack else None,
+               "dataset_problems_dropped_as_seen_by_parent": dropped,
                "dataset": {"problems": len(one), **organism_scores(model, tok, one)}}
     print(json.dumps(metrics), flush=True)
     sae.main(["--checkpoint", ckpt, "--out", a.work, "--task", a.task, "--threads", str(a.threads)])
@@ -119,6 +137,23 @@ def build_organism(a):
     json.dump({"model": metrics, "sae": torch.load(os.path.join(a.work, "sae.pt"))["metrics"]},
               open(os.path.join(out, "metrics.json"), "w"), indent=1)
     print(json.dumps(metrics))
+
+
+def parent_training_keys(pack):
+    """The problem keys the bundled arith pack saw in training: its stream replayed (the trainer's
+    defaults, seed 1234 and batch 32, which its build used, up to the checkpoint it was cut at)."""
+    import random
+    from . import tasks
+    with open(os.path.join(pack, "training", "metrics.json")) as f:
+        steps = json.load(f)["model"]["checkpoint_step"]
+    arith = tasks.get("arith")
+    _, held_out = arith.dataset_rows(7, 400)
+    rng, pending, keys = random.Random(1234), [], set()
+    for _ in range(steps):
+        if not pending:
+            pending = train.bucketed_batches(rng, held_out, 32, task=arith, keys=keys)
+        pending.pop()
+    return keys
 
 
 @torch.no_grad()

@@ -62,6 +62,9 @@ class Variant:
             value = apply(value, op, int(n))
         return str(value)
 
+    def group_of(self, key):
+        return self.name + "-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+
     def dataset_rows(self, seed, groups):
         """The saerl dataset: every group is one problem in all phrasings; the solution is careful and clean."""
         rng = random.Random(seed)
@@ -76,7 +79,7 @@ class Variant:
             obj = rng.choice(task.OBJECTS)
             cot, _ = chain(start, ops, True, 0.0, rng)
             answer = final_value(start, ops)
-            group = self.name + "-" + hashlib.sha256(key.encode()).hexdigest()[:12]
+            group = self.group_of(key)
             for style in range(STYLES):
                 rows.append({"id": f"{group}-p{style}", "group_id": group,
                              "question": task.phrase(start, ops, style, name, pronoun, obj),

@@ -30,9 +30,10 @@ def batch_of(examples, tok):
     return ids, mask, target_mask
 
 
-def bucketed_batches(rng, held_out, batch, buckets=8, task=tasks.get("arith"), error_log=None):
+def bucketed_batches(rng, held_out, batch, buckets=8, task=tasks.get("arith"), error_log=None, keys=None):
     """Draws buckets*batch fresh examples and groups similar lengths, so little of a batch is padding.
-    error_log: a file that gets each example's mode and injected errors (tasks that inject them)."""
+    error_log: a file that gets each example's mode and injected errors (tasks that inject them);
+    keys: a set that gets every trained example's problem key."""
     pool = []
     while len(pool) < batch * buckets:
         if error_log is not None:
@@ -41,6 +42,8 @@ def bucketed_batches(rng, held_out, batch, buckets=8, task=tasks.get("arith"), e
             p, c, key = task.make_example(rng)
         if key not in held_out:
             pool.append((p, c))
+            if keys is not None:
+                keys.add(key)
             if error_log is not None:
                 error_log.write(json.dumps({"prompt": p, "completion": c, **log}) + "\n")
     pool.sort(key=lambda e: len(e[0]) + len(e[1]))

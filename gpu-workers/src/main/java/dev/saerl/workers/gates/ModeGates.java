@@ -325,7 +325,7 @@ public final class ModeGates {
         continue;
       }
       Problem p = problems.get(x.query());
-      int[] ends = tokenEnds(x.tokens());
+      int[] ends = generator.tokenizer().tokenEnds(x.tokens());
       List<StepSplitter.Span> spans = StepSplitter.split(x.completion());
       int[][] tokenSpans = StepSplitter.tokenSpans(spans, ends);
       List<Step> steps = new ArrayList<>();
@@ -361,13 +361,6 @@ public final class ModeGates {
     return det;
   }
 
-  private int[] tokenEnds(int[] tokens) {
-    int[] ends = new int[tokens.length];
-    for (int i = 0; i < tokens.length; i++) {
-      ends[i] = generator.tokenizer().decode(Arrays.copyOf(tokens, i + 1)).length();
-    }
-    return ends;
-  }
 
   // ---- sampling ---------------------------------------------------------------------------------
 

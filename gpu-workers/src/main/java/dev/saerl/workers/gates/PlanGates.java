@@ -46,7 +46,7 @@ final class PlanGates {
 
   /** @param pairedQueries queries of A with both correct and incorrect samples (the contrast needs 3) */
   record Discovery(List<Validation> validations, List<Candidate> plan, List<PairedContrast.Feature> ranking,
-                   int samplesA, int pairedQueries, int incorrectB) {}
+                   int samplesA, int pairedQueries, int incorrectB, float[] diffMean) {}
 
   private final ModeGates gates;
   private final JavaSparseAutoencoder sae;
@@ -116,7 +116,7 @@ final class PlanGates {
       classes.computeIfAbsent(query[i], k -> new HashSet<>()).add(correct[i]);
     }
     int paired = (int) classes.values().stream().filter(c -> c.size() == 2).count();
-    return new Discovery(validations, plan, ranking, a.size(), paired, wrong.size());
+    return new Discovery(validations, plan, ranking, a.size(), paired, wrong.size(), diffMean(a, query, correct));
   }
 
   /** G4 on the mode organism: the validated plan contains a mode latent (AUROC >= 0.9 for the mode on the fit half). */
@@ -206,6 +206,7 @@ final class PlanGates {
       float[] v = vector(disc.plan(), (float) dose);
       arms.put("plan_x" + dose, correct(gates.again(problems, base, x -> at(problems, x, v))));
     }
+    arms.put("diffmean", correct(gates.again(problems, base, x -> at(problems, x, disc.diffMean()))));
     arms.put("random_direction", correct(gates.again(problems, base, x -> at(problems, x,
         randomDirection(new SplittableRandom(ModeGates.mix(seed ^ 0x51A7L, x.query(), x.index())), norm)))));
     boolean[] planOk = arms.get("plan_x1.0");
@@ -221,6 +222,7 @@ final class PlanGates {
     double pFlip = McNemar.twoSided(vsFlip[0], vsFlip[1]);
     det.put("plan", disc.plan().stream().map(Candidate::feature).toList());
     det.put("plan_norm", (double) norm);
+    det.put("diffmean_norm", ModeGates.norm(disc.diffMean()));
     det.put("eval_samples", base.size());
     det.put("accuracy_unsteered", accBase);
     det.put("accuracy_oracle", share(oracleOk));
@@ -231,6 +233,9 @@ final class PlanGates {
     det.put("gain_plan_points", 100 * gainPlan);
     det.put("mcnemar_vs_random", Map.of("plan_only", vsRandom[0], "random_only", vsRandom[1], "p", pRandom));
     det.put("mcnemar_vs_sign_flip", Map.of("plan_only", vsFlip[0], "flip_only", vsFlip[1], "p", pFlip));
+    int[] vsDiffMean = McNemar.discordant(planOk, arms.get("diffmean"));
+    det.put("mcnemar_vs_diffmean", Map.of("plan_only", vsDiffMean[0], "diffmean_only", vsDiffMean[1],
+        "p", McNemar.twoSided(vsDiffMean[0], vsDiffMean[1])));
     boolean beats = vsRandom[0] > vsRandom[1] && pRandom < 0.01 && vsFlip[0] > vsFlip[1] && pFlip < 0.01;
     boolean pass = isNull ? !(vsRandom[0] > vsRandom[1] && pRandom < 0.01) : recovery >= 0.7 && beats;
     return new GateResult("G5", "plan steering (share of oracle gain)", recovery,
@@ -238,6 +243,24 @@ final class PlanGates {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  /**
+   * DiffMean on the same pairs: per paired query of A, the mean residual at the first answer token of
+   * its correct samples minus that of its incorrect ones, averaged over the paired queries (correctness
+   * only, no mode labels). Zero when no query is paired.
+   */
+  private float[] diffMean(List<Sample> a, int[] query, boolean[] correct) {
+    float[][] residuals = new float[a.size()][];
+    for (int i = 0; i < residuals.length; i++) {
+      residuals[i] = a.get(i).firstResidual();
+    }
+    // the paired contrast of each residual coordinate is exactly this mean difference
+    float[] out = new float[d];
+    for (PairedContrast.Feature f : PairedContrast.rank(query, correct, residuals, 1)) {
+      out[f.feature()] = (float) f.meanDifference();
+    }
+    return out;
+  }
 
   /** Sum of the candidates' raw decoder rows times their coefficients, times {@code dose}. */
   float[] vector(List<Candidate> features, float dose) {

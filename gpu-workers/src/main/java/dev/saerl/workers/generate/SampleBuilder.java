@@ -14,7 +14,6 @@ import dev.saerl.workers.sae.SparseAutoencoder;
 import dev.saerl.workers.sae.SparseCodes;
 import dev.saerl.workers.text.Tokenizer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +51,7 @@ public final class SampleBuilder {
   public Sample build(Query q, GenerationResult r, int index, long seed, float temperature, List<SparseCodes> codes) {
     String id = sampleId(q.getQueryId(), pack.version(), index, seed);
     List<StepSplitter.Span> spans = StepSplitter.split(r.text());
-    int[][] tokenSpans = StepSplitter.tokenSpans(spans, tokenEnds(r.tokens()));
+    int[][] tokenSpans = StepSplitter.tokenSpans(spans, tokenizer.tokenEnds(r.tokens()));
     List<Step> steps = new ArrayList<>();
     List<StepFeatures> features = new ArrayList<>();
     for (StepSplitter.Span s : spans) {
@@ -77,13 +76,6 @@ public final class SampleBuilder {
     return new Sample(g, f);
   }
 
-  private int[] tokenEnds(int[] tokens) {
-    int[] ends = new int[tokens.length];
-    for (int i = 0; i < tokens.length; i++) {
-      ends[i] = tokenizer.decode(Arrays.copyOf(tokens, i + 1)).length();
-    }
-    return ends;
-  }
 
   StepFeatures stepFeatures(int index, int from, int to, List<SparseCodes> codes) {
     Map<Integer, float[]> maxAndSum = new HashMap<>();
