@@ -100,9 +100,8 @@ public final class LoadBenchmark {
         long nextReport = 0;
         while (counted < (long) samples / 4 * 4 && System.nanoTime() < deadline) {
           try {
-            DatasetTotals t = streams.streams().store(StoreQueryParameters.fromNameAndType(StatsStores.DATASET_TOTALS,
-                QueryableStoreTypes.<String, DatasetTotals>keyValueStore())).get("flood");
-            counted = t == null ? 0 : t.samples();
+            counted = StatsStores.labelledSamples(streams.streams().store(StoreQueryParameters.fromNameAndType(
+                StatsStores.DATASET_TOTALS, QueryableStoreTypes.<String, DatasetTotals>keyValueStore())), "flood");
           } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
             counted = 0;
           }

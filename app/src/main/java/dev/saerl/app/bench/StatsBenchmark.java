@@ -80,8 +80,7 @@ public final class StatsBenchmark {
           try {
             var totals = s.streams().store(StoreQueryParameters.fromNameAndType(StatsStores.DATASET_TOTALS,
                 QueryableStoreTypes.<String, DatasetTotals>keyValueStore()));
-            DatasetTotals t = totals.get("bench");
-            counted = t == null ? 0 : t.samples();
+            counted = StatsStores.labelledSamples(totals, "bench");
           } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
             // not running yet
           }

@@ -31,7 +31,7 @@ public final class TopicSpecs {
   public static final TopicSpec<Verdict> VERDICTS =
       new TopicSpec<>("verdicts", Verdict.class, "query_id", 6, DELETE, MONTH);
   public static final TopicSpec<FeatureStats> FEATURE_STATS =
-      new TopicSpec<>("feature-stats", FeatureStats.class, "dataset/feature_id", 6, COMPACT, null);
+      new TopicSpec<>("feature-stats", FeatureStats.class, "dataset/model_version/sae_id/feature_id", 6, COMPACT, null);
   public static final TopicSpec<SteeringPlan> STEERING_PLANS =
       new TopicSpec<>("steering-plans", SteeringPlan.class, "dataset", 1, COMPACT, null);
   public static final TopicSpec<Correction> CORRECTIONS =

@@ -20,20 +20,26 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Per dataset (the input key): adds each delta into the feature sums and dataset totals, keeps each
- * feature's top activating steps, and every publish interval, for the datasets that changed,
- * publishes every feature's statistics (FeatureStats, key "dataset/feature") and the steering plan
- * when it changed materially (SteeringPlan, key dataset).
+ * Per dataset (the input key), per scope ({@link StatsScope}: the dataset's samples of one model version
+ * and SAE, never pooled): adds each delta into the scope's feature sums and totals, keeps each feature's
+ * top activating steps, and records the scope among the dataset's versions. Every publish interval, for
+ * the scopes that changed, it publishes every feature's statistics (FeatureStats, key
+ * "dataset/model_version/sae_id/feature") and reconsiders the scope's plan; then per changed dataset it
+ * publishes (SteeringPlan, key dataset) the plan of the dataset's newest version that has one, when that
+ * is not the one last published. A new version thus starts from no statistics, and until it has a plan of
+ * its own the previous version's plan keeps serving, labelled as that version's.
  */
 public final class DatasetStatsProcessor implements Processor<String, StatsDelta, String, SpecificRecord> {
   private final StatsConfig config;
-  private final Set<String> dirty = new LinkedHashSet<>();
+  private final Set<StatsScope> dirty = new LinkedHashSet<>();
   /** Per full example list, its lowest activation: weaker candidates are dropped without reading the list. */
   private final Map<String, Float> exampleFloor = new HashMap<>();
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, FeatureSums> sums;
   private KeyValueStore<String, DatasetTotals> totals;
   private KeyValueStore<String, List<FeatureExample>> examples;
+  private KeyValueStore<String, DatasetVersions> versions;
+  private KeyValueStore<String, SteeringPlan> versionPlans;
   private KeyValueStore<String, SteeringPlan> plans;
   private boolean restored;
 
@@ -47,6 +53,8 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
     sums = context.getStateStore(StatsStores.FEATURE_SUMS);
     totals = context.getStateStore(StatsStores.DATASET_TOTALS);
     examples = context.getStateStore(StatsStores.FEATURE_EXAMPLES);
+    versions = context.getStateStore(StatsStores.DATASET_VERSIONS);
+    versionPlans = context.getStateStore(StatsStores.VERSION_PLANS);
     plans = context.getStateStore(StatsStores.PLANS);
     context.schedule(config.publishInterval(), PunctuationType.WALL_CLOCK_TIME, now -> publish());
   }
@@ -57,11 +65,26 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
     if (d == null) {
       return;
     }
-    String dataset = d.dataset();
-    DatasetTotals t = totals.get(dataset);
-    totals.put(dataset, (t == null ? DatasetTotals.EMPTY : t).plus(d));
+    StatsScope scope = d.scope();
+    DatasetTotals t = totals.get(scope.key());
+    DatasetTotals next = (t == null ? DatasetTotals.EMPTY : t).plus(d);
+    DatasetVersions known = versions.get(scope.dataset());
+    known = known == null ? DatasetVersions.NONE : known;
+    DatasetVersions nextKnown;
+    if (next.isEmpty()) {
+      totals.delete(scope.key()); // every sample left this scope (re-sent under another SAE, say)
+      nextKnown = known.without(scope);
+    } else {
+      totals.put(scope.key(), next);
+      nextKnown = known.seen(scope, record.timestamp());
+    }
+    if (nextKnown.versions().isEmpty()) {
+      versions.delete(scope.dataset());
+    } else if (!nextKnown.equals(known)) {
+      versions.put(scope.dataset(), nextKnown);
+    }
     for (int i = 0; i < d.featureIds().length; i++) {
-      String key = StatsStores.featureKey(dataset, d.featureIds()[i]);
+      String key = scope.featureKey(d.featureIds()[i]);
       FeatureSums s = sums.get(key);
       if (s == null) {
         s = new FeatureSums();
@@ -74,9 +97,9 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
       }
     }
     for (int i = 0; i < d.exampleFeatures().length; i++) {
-      offerExample(StatsStores.featureKey(dataset, d.exampleFeatures()[i]), d.example(i));
+      offerExample(scope.featureKey(d.exampleFeatures()[i]), d.example(i));
     }
-    dirty.add(dataset);
+    dirty.add(scope);
   }
 
   private void offerExample(String key, FeatureExample e) {
@@ -110,47 +133,81 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
     }
   }
 
-  /** Republishes the changed datasets; after a (re)start, every dataset this instance holds. */
+  /** Republishes the changed scopes and reconsiders their datasets' plans; after a (re)start, every scope this instance holds. */
   private void publish() {
     if (!restored) {
       try (KeyValueIterator<String, DatasetTotals> it = totals.all()) {
-        it.forEachRemaining(kv -> dirty.add(kv.key));
+        it.forEachRemaining(kv -> {
+          StatsScope scope = StatsScope.parse(kv.key);
+          if (scope != null) {
+            dirty.add(scope);
+          }
+        });
       }
       restored = true;
     }
-    for (String dataset : dirty) {
-      publish(dataset);
+    Set<String> datasets = new LinkedHashSet<>();
+    for (StatsScope scope : dirty) {
+      publish(scope);
+      datasets.add(scope.dataset());
     }
     dirty.clear();
+    for (String dataset : datasets) {
+      publishPlan(dataset);
+    }
   }
 
-  private void publish(String dataset) {
-    DatasetTotals t = totals.get(dataset);
+  /** The scope's feature statistics, and its own plan (kept in the version plans store) when it changed materially. */
+  private void publish(StatsScope scope) {
+    DatasetTotals t = totals.get(scope.key());
     if (t == null) {
+      versionPlans.delete(scope.key());
       return;
     }
     long now = context.currentSystemTimeMs();
-    List<FeatureMeasures> measures = features(sums, dataset, t, config);
+    List<FeatureMeasures> measures = features(sums, scope, t, config);
     for (FeatureMeasures m : measures) {
-      context.forward(new Record<>(StatsStores.featureKey(dataset, m.featureId()), toAvro(dataset, m), now));
+      context.forward(new Record<>(scope.featureKey(m.featureId()), toAvro(scope, m), now));
     }
-    Optional<SteeringPlan> plan = PlanBuilder.build(dataset, t, measures, config);
-    if (plan.isPresent() && PlanBuilder.materiallyDifferent(plans.get(dataset), plan.get(), config)) {
-      plans.put(dataset, plan.get());
-      context.forward(new Record<>(dataset, plan.get(), now));
+    Optional<SteeringPlan> plan = PlanBuilder.build(scope.dataset(), t, measures, config);
+    if (plan.isPresent() && PlanBuilder.materiallyDifferent(versionPlans.get(scope.key()), plan.get(), config)) {
+      versionPlans.put(scope.key(), plan.get());
     }
   }
 
-  /** Every feature of {@code dataset} in a sums store, with its measures. */
+  /** Publishes the plan of the dataset's newest version that has one, unless it is the one published last. */
+  private void publishPlan(String dataset) {
+    SteeringPlan chosen = servingPlan(versions.get(dataset), versionPlans, dataset);
+    if (chosen != null && !chosen.equals(plans.get(dataset))) {
+      plans.put(dataset, chosen);
+      context.forward(new Record<>(dataset, chosen, context.currentSystemTimeMs()));
+    }
+  }
+
+  /** The plan of the newest of {@code known} that has one in {@code versionPlans}; null when none has. */
+  public static SteeringPlan servingPlan(DatasetVersions known,
+                                         org.apache.kafka.streams.state.ReadOnlyKeyValueStore<String, SteeringPlan> versionPlans,
+                                         String dataset) {
+    for (DatasetVersions.Version v : known == null ? List.<DatasetVersions.Version>of() : known.newestFirst()) {
+      SteeringPlan p = versionPlans.get(v.scope(dataset).key());
+      if (p != null) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /** Every feature of {@code scope} in a sums store, with its measures. */
   public static List<FeatureMeasures> features(org.apache.kafka.streams.state.ReadOnlyKeyValueStore<String, FeatureSums> sums,
-                                               String dataset, DatasetTotals t, StatsConfig config) {
+                                               StatsScope scope, DatasetTotals t, StatsConfig config) {
     List<Integer> ids = new ArrayList<>();
     List<FeatureSums> values = new ArrayList<>();
     int ranked = 0;
-    try (KeyValueIterator<String, FeatureSums> it = sums.prefixScan(dataset + "/", Serdes.String().serializer())) {
+    String prefix = scope.prefix();
+    try (KeyValueIterator<String, FeatureSums> it = sums.prefixScan(prefix, Serdes.String().serializer())) {
       while (it.hasNext()) {
         var kv = it.next();
-        int feature = StatsStores.featureOf(kv.key, dataset);
+        int feature = StatsStores.featureOf(kv.key, prefix);
         if (feature >= 0) {
           ids.add(feature);
           values.add(kv.value);
@@ -166,11 +223,11 @@ public final class DatasetStatsProcessor implements Processor<String, StatsDelta
     return out;
   }
 
-  static FeatureStats toAvro(String dataset, FeatureMeasures m) {
+  static FeatureStats toAvro(StatsScope scope, FeatureMeasures m) {
     FeatureSums s = m.sums();
     DatasetTotals t = m.totals();
-    return FeatureStats.newBuilder().setDataset(dataset).setFeatureId(m.featureId()).setModelVersion(t.modelVersion())
-        .setSaeId(t.saeId()).setSamplesCorrect(t.samplesCorrect()).setSamplesIncorrect(t.samplesIncorrect())
+    return FeatureStats.newBuilder().setDataset(scope.dataset()).setFeatureId(m.featureId())
+        .setModelVersion(scope.modelVersion()).setSaeId(scope.saeId()).setSamplesCorrect(t.samplesCorrect()).setSamplesIncorrect(t.samplesIncorrect())
         .setActiveCorrect(s.activeCorrect()).setActiveIncorrect(s.activeIncorrect())
         .setSumCorrect(s.get(FeatureSums.SUM_CORRECT)).setSumSqCorrect(s.get(FeatureSums.SUM_SQ_CORRECT))
         .setSumIncorrect(s.get(FeatureSums.SUM_INCORRECT)).setSumSqIncorrect(s.get(FeatureSums.SUM_SQ_INCORRECT))

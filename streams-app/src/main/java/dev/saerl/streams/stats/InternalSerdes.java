@@ -80,6 +80,24 @@ public final class InternalSerdes {
     }, in -> new DatasetTotals(in.readLong(), in.readLong(), in.readLong(), in.readUTF(), in.readUTF(), in.readInt()));
   }
 
+  public static Serde<DatasetVersions> datasetVersions() {
+    return of("dataset versions", (out, v) -> {
+      out.writeInt(v.versions().size());
+      for (DatasetVersions.Version x : v.versions()) {
+        writeString(out, x.modelVersion());
+        writeString(out, x.saeId());
+        out.writeLong(x.firstSeenMs());
+      }
+    }, in -> {
+      int n = in.readInt();
+      List<DatasetVersions.Version> list = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        list.add(new DatasetVersions.Version(readString(in), readString(in), in.readLong()));
+      }
+      return new DatasetVersions(list);
+    });
+  }
+
   public static Serde<List<FeatureExample>> examples() {
     return of("feature examples", (out, list) -> {
       out.writeInt(list.size());

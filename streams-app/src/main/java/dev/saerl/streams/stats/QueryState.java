@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 
-/** Every sample of one KNOWN query the statistics have seen, sorted by sample id. */
+/** Every sample of one KNOWN query the statistics have seen (of every model version), sorted by sample id. */
 public record QueryState(String queryId, String dataset, List<SampleObservation> samples) {
 
   static QueryState empty(String queryId, String dataset) {
@@ -37,18 +37,31 @@ public record QueryState(String queryId, String dataset, List<SampleObservation>
   }
 
   /**
-   * What this query adds to its dataset's statistics: counts and sums over its labelled samples, and
-   * when it has both correct and incorrect samples, per feature the difference of the mean max
-   * activation in correct samples and in incorrect ones (inactive counts as 0).
+   * What this query adds to each scope's statistics ({@link StatsScope}: its labelled samples grouped by model
+   * version and SAE, never pooled): counts and sums over the scope's labelled samples, and when the scope has
+   * both correct and incorrect samples of this query, per feature the difference of the mean max activation in
+   * correct samples and in incorrect ones (inactive counts as 0). Scopes without labelled samples are absent.
    */
-  Contribution contribution() {
+  Map<StatsScope, Contribution> contributions() {
+    Map<StatsScope, List<SampleObservation>> byScope = new TreeMap<>(SCOPE_ORDER);
+    for (SampleObservation s : samples) {
+      if (s.labelled()) {
+        byScope.computeIfAbsent(s.scope(dataset), k -> new ArrayList<>()).add(s);
+      }
+    }
+    Map<StatsScope, Contribution> out = new TreeMap<>(SCOPE_ORDER);
+    byScope.forEach((scope, list) -> out.put(scope, contribution(list)));
+    return out;
+  }
+
+  static final Comparator<StatsScope> SCOPE_ORDER =
+      Comparator.comparing(StatsScope::modelVersion).thenComparing(StatsScope::saeId);
+
+  private static Contribution contribution(List<SampleObservation> labelled) {
     long correct = 0;
     long incorrect = 0;
     TreeMap<Integer, FeatureSums> features = new TreeMap<>();
-    for (SampleObservation s : samples) {
-      if (!s.labelled()) {
-        continue;
-      }
+    for (SampleObservation s : labelled) {
       boolean c = s.correct();
       if (c) {
         correct++;

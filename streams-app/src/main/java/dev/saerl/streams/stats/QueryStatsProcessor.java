@@ -7,7 +7,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Per query (the input key): joins each sample's features with its verdict in the query's state and
- * forwards, keyed by dataset, the change the event makes to the dataset's statistics. Events of
+ * forwards, keyed by dataset, the change the event makes to the statistics of the sample's scope
+ * (dataset, model version, SAE; two scopes when a sample moves between them). Events of
  * UNKNOWN queries are dropped here too, whatever the upstream filter did.
  */
 public final class QueryStatsProcessor implements Processor<String, SampleEvent, String, StatsDelta> {
@@ -35,8 +36,7 @@ public final class QueryStatsProcessor implements Processor<String, SampleEvent,
       return;
     }
     queries.put(record.key(), after);
-    StatsDelta delta = StatsDelta.between(before, after, after.sample(event.sampleId()));
-    if (!delta.isEmpty()) {
+    for (StatsDelta delta : StatsDelta.between(before, after, after.sample(event.sampleId()))) {
       context.forward(record.withKey(after.dataset()).withValue(delta));
     }
   }

@@ -19,6 +19,11 @@ public record SampleObservation(String sampleId, Boolean correct, String modelVe
     return new SampleObservation(sampleId, null, "", "", -1, false, new int[0], new float[0], new int[0], List.of());
   }
 
+  /** The statistics this sample belongs to: its dataset's, of its model version and SAE. */
+  StatsScope scope(String dataset) {
+    return new StatsScope(dataset, modelVersion, saeId);
+  }
+
   boolean labelled() {
     return correct != null && hasFeatures;
   }

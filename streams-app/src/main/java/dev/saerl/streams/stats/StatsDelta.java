@@ -1,13 +1,16 @@
 package dev.saerl.streams.stats;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * The change one event makes to its dataset's statistics: the query's new contribution minus its
- * old one (so updates and out-of-order arrivals stay right), plus the newly labelled sample's
- * candidate examples. Travels through the repartition topic keyed by dataset.
+ * The change one event makes to one scope's statistics ({@link StatsScope}: dataset, model version, SAE):
+ * the query's new contribution to the scope minus its old one (so updates and out-of-order arrivals
+ * stay right), plus the newly labelled sample's candidate examples. Travels through the repartition
+ * topic keyed by dataset, so every scope of a dataset is held by one task.
  *
  * @param values {@link FeatureSums#WIDTH} values per entry of {@code featureIds}
  * @param exampleFeatures with {@code exampleActivations} and {@code exampleSteps}: per active feature of
@@ -18,10 +21,30 @@ public record StatsDelta(String dataset, String modelVersion, String saeId, int 
                          String queryId, String sampleId, boolean sampleCorrect, List<String> stepTexts,
                          int[] exampleFeatures, float[] exampleActivations, int[] exampleSteps) {
 
-  /** The change from {@code before} to {@code after}; {@code changed} is the sample the event touched. */
-  static StatsDelta between(QueryState before, QueryState after, SampleObservation changed) {
-    QueryState.Contribution old = before.contribution();
-    QueryState.Contribution now = after.contribution();
+  /**
+   * The changes from {@code before} to {@code after}, one per scope whose statistics change (a sample re-sent
+   * under another SAE changes two); {@code changed} is the sample the event touched, and only its scope's delta
+   * carries its examples.
+   */
+  static List<StatsDelta> between(QueryState before, QueryState after, SampleObservation changed) {
+    Map<StatsScope, QueryState.Contribution> old = before.contributions();
+    Map<StatsScope, QueryState.Contribution> now = after.contributions();
+    TreeSet<StatsScope> scopes = new TreeSet<>(QueryState.SCOPE_ORDER);
+    scopes.addAll(old.keySet());
+    scopes.addAll(now.keySet());
+    List<StatsDelta> out = new ArrayList<>(1);
+    for (StatsScope scope : scopes) {
+      StatsDelta d = between(scope, old.getOrDefault(scope, QueryState.Contribution.NONE),
+          now.getOrDefault(scope, QueryState.Contribution.NONE), after.queryId(), changed);
+      if (!d.isEmpty()) {
+        out.add(d);
+      }
+    }
+    return out;
+  }
+
+  private static StatsDelta between(StatsScope scope, QueryState.Contribution old, QueryState.Contribution now,
+                                    String queryId, SampleObservation changed) {
     TreeSet<Integer> ids = new TreeSet<>(old.features().keySet());
     ids.addAll(now.features().keySet());
     int[] featureIds = new int[ids.size()];
@@ -44,13 +67,19 @@ public record StatsDelta(String dataset, String modelVersion, String saeId, int 
       System.arraycopy(d.values(), 0, values, n * FeatureSums.WIDTH, FeatureSums.WIDTH);
       n++;
     }
-    boolean example = changed.labelled();
-    return new StatsDelta(after.dataset(), changed.modelVersion(), changed.saeId(), changed.hookLayer(),
+    boolean mine = changed.scope(scope.dataset()).equals(scope);
+    boolean example = mine && changed.labelled();
+    return new StatsDelta(scope.dataset(), scope.modelVersion(), scope.saeId(), mine ? changed.hookLayer() : -1,
         now.correct() - old.correct(), now.incorrect() - old.incorrect(), now.paired() - old.paired(),
         Arrays.copyOf(featureIds, n), Arrays.copyOf(values, n * FeatureSums.WIDTH),
-        after.queryId(), changed.sampleId(), example && changed.correct(), example ? changed.stepTexts() : List.of(),
+        queryId, changed.sampleId(), example && changed.correct(), example ? changed.stepTexts() : List.of(),
         example ? changed.featureIds() : new int[0], example ? changed.maxActivations() : new float[0],
         example ? changed.bestSteps() : new int[0]);
+  }
+
+  /** The statistics this delta changes. */
+  StatsScope scope() {
+    return new StatsScope(dataset, modelVersion, saeId);
   }
 
   boolean isEmpty() {

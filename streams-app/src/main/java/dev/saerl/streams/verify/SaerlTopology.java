@@ -45,9 +45,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *   <li>out: verdicts (key query_id): each generation joined with its query and verified</li>
  *   <li>statistics: the verdicts and sample-features of KNOWN queries meet per query in
  *       {@link StatsStores#QUERY_SAMPLES} ({@link QueryStatsProcessor}); each change to a query's
- *       labelled samples becomes a delta, repartitioned by dataset ({@link #DELTAS_TOPIC}) and added
- *       into the per-dataset stores ({@link DatasetStatsProcessor}), which publish feature-stats
- *       (key "dataset/feature") and steering-plans (key dataset).</li>
+ *       labelled samples becomes a delta per (dataset, model version, SAE), repartitioned by dataset
+ *       ({@link #DELTAS_TOPIC}) and added into that version's stores ({@link DatasetStatsProcessor}), which
+ *       publish feature-stats (key "dataset/model_version/sae_id/feature") and steering-plans (key dataset:
+ *       the newest version's plan once it has one).</li>
  *   <li>fix rates: corrections grouped by dataset into {@link #FIX_RATES_STORE}; every change
  *       republishes the dataset's fix rate per arm and per (arm, strength) to evaluations.</li>
  * </ul>
@@ -90,6 +91,8 @@ public final class SaerlTopology {
     b.addStateStore(StatsStores.featureSums());
     b.addStateStore(StatsStores.datasetTotals());
     b.addStateStore(StatsStores.featureExamples());
+    b.addStateStore(StatsStores.datasetVersions());
+    b.addStateStore(StatsStores.versionPlans(plans.valueSerde()));
     b.addStateStore(StatsStores.plans(plans.valueSerde()));
     KStream<String, SampleEvent> labels = judged.filter((k, l) -> l.known()).mapValues(l -> (SampleEvent) l);
     KStream<String, SampleEvent> observed = b.stream(features.name(), Consumed.with(features.keySerde(), features.valueSerde()))
@@ -98,7 +101,7 @@ public final class SaerlTopology {
         .process(QueryStatsProcessor::new, StatsStores.QUERY_SAMPLES)
         .repartition(Repartitioned.with(Serdes.String(), InternalSerdes.statsDelta()).withName(DELTAS_TOPIC))
         .process(() -> new DatasetStatsProcessor(stats), StatsStores.FEATURE_SUMS, StatsStores.DATASET_TOTALS,
-            StatsStores.FEATURE_EXAMPLES, StatsStores.PLANS);
+            StatsStores.FEATURE_EXAMPLES, StatsStores.DATASET_VERSIONS, StatsStores.VERSION_PLANS, StatsStores.PLANS);
     published.filter((k, v) -> v instanceof FeatureStats).mapValues(v -> (FeatureStats) v)
         .to(featureStats.name(), Produced.with(featureStats.keySerde(), featureStats.valueSerde()));
     published.filter((k, v) -> v instanceof SteeringPlan).mapValues(v -> (SteeringPlan) v)

@@ -37,12 +37,16 @@ import org.slf4j.LoggerFactory;
  * GET /                                   the page (feature table, plan, examples)
  * GET /api/datasets                       every dataset with its counts and plan version
  * GET /api/counts                         totals over all datasets
- * GET /api/datasets/{d}                   one dataset's counts
+ * GET /api/datasets/{d}                   one dataset's counts (of its newest version)
+ * GET /api/datasets/{d}/versions          its (model version, SAE) pairs, newest first, each with counts and its own plan
  * GET /api/datasets/{d}/features?limit=N  its features, ranked ones best first (default 100)
  * GET /api/datasets/{d}/features/{id}     one feature with its statistics and top activating steps
- * GET /api/datasets/{d}/plan              its current steering plan
+ * GET /api/datasets/{d}/plan              its published steering plan (without a version), or a version's own plan
  * GET /api/datasets/{d}/fix-rates         its corrections' fix rate per arm, with 95% Wilson intervals
  * </pre>
+ * Statistics are kept per (dataset, model version, SAE), never pooled: the dataset, features and plan
+ * resources read the newest version unless {@code ?model_version=V} (and optionally {@code &sae_id=S})
+ * names another.
  * Errors are JSON {@code {"error": ...}}: 404 unknown dataset or feature, 400 bad request, 503 while
  * the owning instance is unknown (rebalancing), 502 when it does not answer.
  */
@@ -198,17 +202,23 @@ public final class StatsHttpServer implements AutoCloseable {
       }
     }
     int limit = intParam(query, "limit", 100);
+    StatsReader.Version version = new StatsReader.Version(param(query, "model_version"), param(query, "sae_id"));
+    String none = "dataset '" + dataset + "' has no statistics" + of(version);
     if (parts.size() == 3) {
-      return found(reader.dataset(dataset), "dataset '" + dataset + "' has no statistics");
+      return found(reader.dataset(dataset, version), none);
+    }
+    if (parts.size() == 4 && parts.get(3).equals("versions")) {
+      return found(reader.versions(dataset), none);
     }
     if (parts.size() == 4 && parts.get(3).equals("features")) {
-      return found(reader.features(dataset, limit), "dataset '" + dataset + "' has no statistics");
+      return found(reader.features(dataset, version, limit), none);
     }
     if (fixRates) {
       return found(reader.fixRates(dataset), "dataset '" + dataset + "' has no corrections yet");
     }
     if (parts.size() == 4 && parts.get(3).equals("plan")) {
-      return found(reader.plan(dataset).map(StatsHttpServer::plan), "dataset '" + dataset + "' has no steering plan yet");
+      return found(reader.plan(dataset, version).map(StatsHttpServer::plan),
+          "dataset '" + dataset + "' has no steering plan" + of(version) + " yet");
     }
     if (parts.size() == 5 && parts.get(3).equals("features")) {
       int feature;
@@ -217,13 +227,31 @@ public final class StatsHttpServer implements AutoCloseable {
       } catch (NumberFormatException e) {
         return Reply.error(400, "feature id must be an integer, got '" + parts.get(4) + "'");
       }
-      return found(reader.feature(dataset, feature), "feature " + feature + " has no statistics in dataset '" + dataset + "'");
+      return found(reader.feature(dataset, version, feature),
+          "feature " + feature + " has no statistics in dataset '" + dataset + "'" + of(version));
     }
     return Reply.error(404, "no such resource: " + path);
   }
 
   private static Reply found(Optional<?> value, String missing) {
     return value.<Reply>map(Reply::ok).orElseGet(() -> Reply.error(404, missing));
+  }
+
+  /** The URL-decoded value of parameter {@code name}; null when absent. */
+  private static String param(String query, String name) {
+    if (query != null) {
+      for (String kv : query.split("&")) {
+        if (kv.startsWith(name + "=")) {
+          return URLDecoder.decode(kv.substring(name.length() + 1), StandardCharsets.UTF_8);
+        }
+      }
+    }
+    return null;
+  }
+
+  private static String of(StatsReader.Version v) {
+    return (v.modelVersion() == null ? "" : " of model version '" + v.modelVersion() + "'")
+        + (v.saeId() == null ? "" : " with SAE '" + v.saeId() + "'");
   }
 
   private static int intParam(String query, String name, int fallback) {
@@ -268,7 +296,7 @@ public final class StatsHttpServer implements AutoCloseable {
       correct += n.path("samples_correct").asLong();
       incorrect += n.path("samples_incorrect").asLong();
       paired += n.path("paired_queries").asLong();
-      plans += n.path("plan_version").isTextual() ? 1 : 0;
+      plans += n.path("published_plan_version").isTextual() ? 1 : 0;
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("datasets", datasets.size());

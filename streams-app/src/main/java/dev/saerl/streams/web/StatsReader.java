@@ -6,10 +6,12 @@ import dev.saerl.streams.fix.FixRates;
 import dev.saerl.streams.verify.SaerlTopology;
 import dev.saerl.streams.stats.DatasetStatsProcessor;
 import dev.saerl.streams.stats.DatasetTotals;
+import dev.saerl.streams.stats.DatasetVersions;
 import dev.saerl.streams.stats.FeatureExample;
 import dev.saerl.streams.stats.FeatureMeasures;
 import dev.saerl.streams.stats.FeatureSums;
 import dev.saerl.streams.stats.StatsConfig;
+import dev.saerl.streams.stats.StatsScope;
 import dev.saerl.streams.stats.StatsStores;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,7 +22,10 @@ import java.util.Optional;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
-/** Reads this instance's statistics stores into JSON-ready maps (snake_case keys, as in the Avro schemas). */
+/**
+ * Reads this instance's statistics stores into JSON-ready maps (snake_case keys, as in the Avro schemas).
+ * Statistics are per (dataset, model version, SAE); a request reads one such version, the newest by default.
+ */
 public final class StatsReader {
   /** Finds a local store by name: KafkaStreams#store in production, TopologyTestDriver in tests. */
   @FunctionalInterface
@@ -36,45 +41,91 @@ public final class StatsReader {
     this.config = config;
   }
 
+  /**
+   * Which of a dataset's versions a request reads: the newest when {@code modelVersion} is null; else the
+   * newest scope of that model version, of SAE {@code saeId} unless that is null.
+   */
+  public record Version(String modelVersion, String saeId) {
+    public static final Version NEWEST = new Version(null, null);
+
+    boolean newest() {
+      return modelVersion == null && saeId == null;
+    }
+  }
+
+  /** Every dataset, each with its newest version's counts. */
   public List<Map<String, Object>> datasets() {
     List<Map<String, Object>> out = new ArrayList<>();
-    ReadOnlyKeyValueStore<String, DatasetTotals> totals = stores.store(StatsStores.DATASET_TOTALS);
-    try (KeyValueIterator<String, DatasetTotals> it = totals.all()) {
+    ReadOnlyKeyValueStore<String, DatasetVersions> versions = stores.store(StatsStores.DATASET_VERSIONS);
+    try (KeyValueIterator<String, DatasetVersions> it = versions.all()) {
       while (it.hasNext()) {
         var kv = it.next();
-        out.add(summary(kv.key, kv.value));
+        StatsScope newest = kv.value.newest(kv.key);
+        DatasetTotals t = newest == null ? null : this.<DatasetTotals>store(StatsStores.DATASET_TOTALS).get(newest.key());
+        if (t != null) {
+          out.add(summary(newest, t, kv.value, true));
+        }
       }
     }
     return out;
   }
 
-  public Optional<Map<String, Object>> dataset(String dataset) {
-    DatasetTotals t = this.<DatasetTotals>store(StatsStores.DATASET_TOTALS).get(dataset);
-    return Optional.ofNullable(t).map(x -> summary(dataset, x));
+  /** One version of a dataset: its counts, its own plan, and the plan the dataset publishes. */
+  public Optional<Map<String, Object>> dataset(String dataset, Version version) {
+    DatasetVersions known = this.<DatasetVersions>store(StatsStores.DATASET_VERSIONS).get(dataset);
+    return scope(dataset, version).flatMap(scope -> totals(scope).map(t -> summary(scope, t, known, version.newest())));
   }
 
-  private Map<String, Object> summary(String dataset, DatasetTotals t) {
+  /** Every version of a dataset, newest first, each with its counts and its own plan. */
+  public Optional<List<Map<String, Object>>> versions(String dataset) {
+    DatasetVersions known = this.<DatasetVersions>store(StatsStores.DATASET_VERSIONS).get(dataset);
+    if (known == null) {
+      return Optional.empty();
+    }
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (DatasetVersions.Version v : known.newestFirst()) {
+      StatsScope scope = v.scope(dataset);
+      totals(scope).ifPresent(t -> {
+        Map<String, Object> m = summary(scope, t, known, false);
+        m.put("first_seen_ms", v.firstSeenMs());
+        out.add(m);
+      });
+    }
+    return Optional.of(out);
+  }
+
+  private Map<String, Object> summary(StatsScope scope, DatasetTotals t, DatasetVersions known, boolean withPublished) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("dataset", dataset);
+    m.put("dataset", scope.dataset());
     m.put("samples_correct", t.samplesCorrect());
     m.put("samples_incorrect", t.samplesIncorrect());
     m.put("paired_queries", t.pairedQueries());
-    m.put("model_version", t.modelVersion());
-    m.put("sae_id", t.saeId());
+    m.put("model_version", scope.modelVersion());
+    m.put("sae_id", scope.saeId());
     m.put("hook_layer", t.hookLayer());
-    SteeringPlan plan = this.<SteeringPlan>store(StatsStores.PLANS).get(dataset);
-    m.put("plan_version", plan == null ? null : plan.getPlanVersion());
+    SteeringPlan own = this.<SteeringPlan>store(StatsStores.VERSION_PLANS).get(scope.key());
+    m.put("plan_version", own == null ? null : own.getPlanVersion());
+    m.put("newest", known != null && scope.equals(known.newest(scope.dataset())));
+    if (withPublished) {
+      // what workers steer with: the newest version's plan once it has one, until then an older version's, so its label may differ
+      SteeringPlan published = this.<SteeringPlan>store(StatsStores.PLANS).get(scope.dataset());
+      m.put("published_plan_version", published == null ? null : published.getPlanVersion());
+      m.put("published_plan_model_version", published == null ? null : published.getModelVersion());
+      m.put("versions", known == null ? 0 : known.versions().size());
+    }
     return m;
   }
 
-  /** The dataset's features: ranked ones by score, best first, then the others by |log-odds|. */
-  public Optional<List<Map<String, Object>>> features(String dataset, int limit) {
-    DatasetTotals t = this.<DatasetTotals>store(StatsStores.DATASET_TOTALS).get(dataset);
-    if (t == null) {
+  /** The features of one version of the dataset: ranked ones by score, best first, then the others by |log-odds|. */
+  public Optional<List<Map<String, Object>>> features(String dataset, Version version, int limit) {
+    Optional<StatsScope> scope = scope(dataset, version);
+    Optional<DatasetTotals> t = scope.flatMap(this::totals);
+    if (t.isEmpty()) {
       return Optional.empty();
     }
-    SteeringPlan plan = this.<SteeringPlan>store(StatsStores.PLANS).get(dataset);
-    List<FeatureMeasures> all = new ArrayList<>(DatasetStatsProcessor.features(store(StatsStores.FEATURE_SUMS), dataset, t, config));
+    SteeringPlan plan = this.<SteeringPlan>store(StatsStores.VERSION_PLANS).get(scope.get().key());
+    List<FeatureMeasures> all =
+        new ArrayList<>(DatasetStatsProcessor.features(store(StatsStores.FEATURE_SUMS), scope.get(), t.get(), config));
     all.sort(Comparator.comparing((FeatureMeasures m) -> !m.ranked())
         .thenComparing(m -> m.ranked() ? -m.score() : -Math.abs(m.logOdds())).thenComparingInt(FeatureMeasures::featureId));
     List<Map<String, Object>> out = new ArrayList<>();
@@ -84,20 +135,21 @@ public final class StatsReader {
     return Optional.of(out);
   }
 
-  /** One feature with its statistics and top activating steps. */
-  public Optional<Map<String, Object>> feature(String dataset, int featureId) {
-    DatasetTotals t = this.<DatasetTotals>store(StatsStores.DATASET_TOTALS).get(dataset);
-    if (t == null) {
+  /** One feature of one version of the dataset, with its statistics and top activating steps. */
+  public Optional<Map<String, Object>> feature(String dataset, Version version, int featureId) {
+    Optional<StatsScope> scope = scope(dataset, version);
+    Optional<DatasetTotals> t = scope.flatMap(this::totals);
+    if (t.isEmpty()) {
       return Optional.empty();
     }
-    String key = StatsStores.featureKey(dataset, featureId);
+    String key = scope.get().featureKey(featureId);
     FeatureSums s = this.<FeatureSums>store(StatsStores.FEATURE_SUMS).get(key);
     if (s == null) {
       return Optional.empty();
     }
-    List<FeatureMeasures> all = DatasetStatsProcessor.features(store(StatsStores.FEATURE_SUMS), dataset, t, config);
+    List<FeatureMeasures> all = DatasetStatsProcessor.features(store(StatsStores.FEATURE_SUMS), scope.get(), t.get(), config);
     FeatureMeasures m = all.stream().filter(x -> x.featureId() == featureId).findFirst().orElseThrow();
-    Map<String, Object> out = json(m, this.<SteeringPlan>store(StatsStores.PLANS).get(dataset));
+    Map<String, Object> out = json(m, this.<SteeringPlan>store(StatsStores.VERSION_PLANS).get(scope.get().key()));
     List<Map<String, Object>> examples = new ArrayList<>();
     List<FeatureExample> list = this.<List<FeatureExample>>store(StatsStores.FEATURE_EXAMPLES).get(key);
     for (FeatureExample e : list == null ? List.<FeatureExample>of() : list) {
@@ -112,6 +164,24 @@ public final class StatsReader {
     }
     out.put("examples", examples);
     return Optional.of(out);
+  }
+
+  private Optional<StatsScope> scope(String dataset, Version version) {
+    DatasetVersions known = this.<DatasetVersions>store(StatsStores.DATASET_VERSIONS).get(dataset);
+    if (known == null) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(version.modelVersion() == null && version.saeId() == null ? known.newest(dataset)
+        : version.modelVersion() == null ? newestWithSae(known, dataset, version.saeId())
+        : known.newest(dataset, version.modelVersion(), version.saeId()));
+  }
+
+  private static StatsScope newestWithSae(DatasetVersions known, String dataset, String saeId) {
+    return known.newestFirst().stream().filter(v -> v.saeId().equals(saeId)).findFirst().map(v -> v.scope(dataset)).orElse(null);
+  }
+
+  private Optional<DatasetTotals> totals(StatsScope scope) {
+    return Optional.ofNullable(this.<DatasetTotals>store(StatsStores.DATASET_TOTALS).get(scope.key()));
   }
 
   /** The dataset's fix rates per arm (all strengths) and per arm and strength, as evaluations. */
@@ -135,8 +205,15 @@ public final class StatsReader {
     return Optional.of(out);
   }
 
-  public Optional<SteeringPlan> plan(String dataset) {
-    return Optional.ofNullable(this.<SteeringPlan>store(StatsStores.PLANS).get(dataset));
+  /**
+   * The newest version's request ({@link Version#NEWEST}): the plan the dataset publishes (the newest version's
+   * once it has one, until then an older version's, labelled as that version's). A given version: its own plan.
+   */
+  public Optional<SteeringPlan> plan(String dataset, Version version) {
+    if (version.newest()) {
+      return Optional.ofNullable(this.<SteeringPlan>store(StatsStores.PLANS).get(dataset));
+    }
+    return scope(dataset, version).map(s -> this.<SteeringPlan>store(StatsStores.VERSION_PLANS).get(s.key()));
   }
 
   private static Map<String, Object> json(FeatureMeasures m, SteeringPlan plan) {

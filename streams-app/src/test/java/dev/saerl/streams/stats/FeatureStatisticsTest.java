@@ -115,8 +115,9 @@ class FeatureStatisticsTest {
     return driver.getKeyValueStore(StatsStores.FEATURE_SUMS);
   }
 
-  DatasetTotals totals(String dataset) {
-    return driver.<String, DatasetTotals>getKeyValueStore(StatsStores.DATASET_TOTALS).get(dataset);
+  /** The totals of a scope, by its key "dataset/model_version/sae_id". */
+  DatasetTotals totals(String scope) {
+    return driver.<String, DatasetTotals>getKeyValueStore(StatsStores.DATASET_TOTALS).get(scope);
   }
 
   Map<String, double[]> allSums() {
@@ -143,16 +144,16 @@ class FeatureStatisticsTest {
     features.pipeInput("q1", sampleFeatures("q1", "s1", Split.KNOWN, new float[] {5, 2f, 7, 1f}, new float[] {5, 1f}));
     // s2's features arrive before its generation: the join waits for both.
     features.pipeInput("q1", sampleFeatures("q1", "s2", Split.KNOWN, new float[] {7, 3f}));
-    assertEquals(new DatasetTotals(1, 0, 0, "v1", "sae1", 2), totals("d"));
+    assertEquals(new DatasetTotals(1, 0, 0, "v1", "sae1", 2), totals("d/v1/sae1"));
     generations.pipeInput("q1", generation("q1", "s2", Split.KNOWN, " 85 - 19 = 65.", " The answer is 65."));
 
-    assertEquals(new DatasetTotals(1, 1, 1, "v1", "sae1", 2), totals("d"));
+    assertEquals(new DatasetTotals(1, 1, 1, "v1", "sae1", 2), totals("d/v1/sae1"));
     // feature 5: correct sample only, peak 2 (max over steps); paired diff 2/1 - 0/1 = 2.
-    assertEquals(new FeatureSums(new double[] {1, 0, 2, 4, 0, 0, 2, 4}), sums().get("d/5"));
+    assertEquals(new FeatureSums(new double[] {1, 0, 2, 4, 0, 0, 2, 4}), sums().get("d/v1/sae1/5"));
     // feature 7: 1 in the correct sample, 3 in the incorrect one; paired diff 1 - 3 = -2.
-    assertEquals(new FeatureSums(new double[] {1, 1, 1, 1, 3, 9, -2, 4}), sums().get("d/7"));
+    assertEquals(new FeatureSums(new double[] {1, 1, 1, 1, 3, 9, -2, 4}), sums().get("d/v1/sae1/7"));
 
-    var examples = driver.<String, List<FeatureExample>>getKeyValueStore(StatsStores.FEATURE_EXAMPLES).get("d/7");
+    var examples = driver.<String, List<FeatureExample>>getKeyValueStore(StatsStores.FEATURE_EXAMPLES).get("d/v1/sae1/7");
     assertEquals(2, examples.size());
     assertEquals(new FeatureExample(3f, "q1", "s2", 0, " 85 - 19 = 65.", false), examples.get(0));
     assertEquals(new FeatureExample(1f, "q1", "s1", 0, " 85 - 19 = 66.", true), examples.get(1));
@@ -170,9 +171,9 @@ class FeatureStatisticsTest {
     // s2 re-verified as the same: a duplicate changes nothing.
     generations.pipeInput("q1", generation("q1", "s2", Split.KNOWN, " The answer is 60."));
 
-    assertEquals(new DatasetTotals(1, 1, 1, "v1", "sae1", 2), totals("d"));
-    assertEquals(new FeatureSums(new double[] {0, 1, 0, 0, 1, 1, -1, 1}), sums().get("d/5"));
-    assertEquals(new FeatureSums(new double[] {1, 0, 4, 16, 0, 0, 4, 16}), sums().get("d/9"));
+    assertEquals(new DatasetTotals(1, 1, 1, "v1", "sae1", 2), totals("d/v1/sae1"));
+    assertEquals(new FeatureSums(new double[] {0, 1, 0, 0, 1, 1, -1, 1}), sums().get("d/v1/sae1/5"));
+    assertEquals(new FeatureSums(new double[] {1, 0, 4, 16, 0, 0, 4, 16}), sums().get("d/v1/sae1/9"));
   }
 
   @Test
@@ -188,7 +189,9 @@ class FeatureStatisticsTest {
     }
     driver.advanceWallClockTime(Duration.ofSeconds(2));
 
-    assertNull(totals("d"));
+    assertNull(totals("d/v1/sae1"));
+    assertTrue(allTotals().isEmpty());
+    assertNull(driver.getKeyValueStore(StatsStores.DATASET_VERSIONS).get("d"));
     assertTrue(allSums().isEmpty());
     assertTrue(stats.isEmpty());
     assertTrue(plans.isEmpty());
@@ -257,9 +260,9 @@ class FeatureStatisticsTest {
     Map<String, FeatureStats> latest = new HashMap<>();
     stats.readKeyValuesToList().forEach(kv -> latest.put(kv.key, kv.value));
     assertEquals(allSums().keySet(), latest.keySet(), "every feature's statistics published");
-    FeatureStats good = latest.get("d/" + plan.getFeatureIds().get(0));
+    FeatureStats good = latest.get("d/base/sae-synthetic/" + plan.getFeatureIds().get(0));
     assertTrue(good.getLogOdds() > 0 && good.getCohensD() > 0 && good.getPairedMeanDiff() > 0);
-    FeatureStats bad = latest.get("d/" + SyntheticSamples.GOOD);
+    FeatureStats bad = latest.get("d/base/sae-synthetic/" + SyntheticSamples.GOOD);
     assertTrue(bad.getLogOdds() < 0 && bad.getCohensD() < 0 && bad.getPairedMeanDiff() < 0);
 
     // A few more samples of the same kind: statistics move, the plan does not change materially.
@@ -281,7 +284,7 @@ class FeatureStatisticsTest {
       generations.pipeInput("q1", generation("q1", "s" + i, Split.KNOWN, " step " + i + ".", " The answer is 1."));
       features.pipeInput("q1", sampleFeatures("q1", "s" + i, Split.KNOWN, new float[] {3, i + 1f}));
     }
-    var examples = driver.<String, List<FeatureExample>>getKeyValueStore(StatsStores.FEATURE_EXAMPLES).get("d/3");
+    var examples = driver.<String, List<FeatureExample>>getKeyValueStore(StatsStores.FEATURE_EXAMPLES).get("d/v1/sae1/3");
     assertEquals(CONFIG.examplesPerFeature(), examples.size());
     assertEquals(20f, examples.get(0).activation());
     assertEquals(" step 19.", examples.get(0).text());

@@ -49,7 +49,7 @@ class PoisonPillTest {
         d.generations().forEach(x -> gIn.pipeInput(x.getQueryId(), x));
         d.features().forEach(x -> fIn.pipeInput(x.getQueryId(), x));
       }
-      DatasetTotals t = driver.<String, DatasetTotals>getKeyValueStore(StatsStores.DATASET_TOTALS).get("d");
+      DatasetTotals t = driver.<String, DatasetTotals>getKeyValueStore(StatsStores.DATASET_TOTALS).get("d/base/sae-synthetic");
       assertEquals(10, t.samples(), "every good sample counted after the poison pills");
     }
   }

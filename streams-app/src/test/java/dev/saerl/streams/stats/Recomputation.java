@@ -13,11 +13,13 @@ import java.util.TreeMap;
 
 /**
  * The statistics recomputed in one batch pass from the input records, written independently of the
- * topology's incremental code, for tests to compare against.
+ * topology's incremental code, for tests to compare against. Grouped as the topology groups them: per
+ * (dataset, model version, SAE) of each sample's features record, never pooled across versions; a query
+ * with samples of two versions is two queries here, one per version.
  */
 public final class Recomputation {
-  public final Map<String, double[]> features = new TreeMap<>(); // "dataset/feature" -> FeatureSums layout
-  public final Map<String, long[]> totals = new TreeMap<>(); // dataset -> {correct, incorrect, paired}
+  public final Map<String, double[]> features = new TreeMap<>(); // "dataset/model/sae/feature" -> FeatureSums layout
+  public final Map<String, long[]> totals = new TreeMap<>(); // "dataset/model/sae" -> {correct, incorrect, paired}
 
   public static Recomputation of(Collection<Query> queries, Collection<Generation> generations,
                                  Collection<SampleFeatures> features) {
@@ -30,8 +32,9 @@ public final class Recomputation {
         verdicts.put(g.getSampleId(), Verifier.verify(q.getReferenceAnswer(), g.getCompletion()).correct());
       }
     }
-    Map<String, Map<String, Map<Integer, Double>>> byQuery = new TreeMap<>(); // query -> sample -> feature -> peak
-    Map<String, String> datasetOf = new HashMap<>();
+    // (query, version) -> sample -> feature -> peak
+    Map<String, Map<String, Map<Integer, Double>>> byQuery = new TreeMap<>();
+    Map<String, String> scopeOf = new HashMap<>();
     for (SampleFeatures f : features) {
       if (f.getSplit() != Split.KNOWN || !verdicts.containsKey(f.getSampleId())) {
         continue;
@@ -45,13 +48,15 @@ public final class Recomputation {
           }
         }
       }
-      byQuery.computeIfAbsent(f.getQueryId(), k -> new TreeMap<>()).put(f.getSampleId(), peak);
-      datasetOf.put(f.getQueryId(), f.getDataset());
+      String scope = new StatsScope(f.getDataset(), f.getModelVersion(), f.getSaeId()).key();
+      String group = f.getQueryId() + "\u0000" + scope;
+      byQuery.computeIfAbsent(group, k -> new TreeMap<>()).put(f.getSampleId(), peak);
+      scopeOf.put(group, scope);
     }
     Recomputation r = new Recomputation();
     for (var q : byQuery.entrySet()) {
-      String dataset = datasetOf.get(q.getKey());
-      long[] t = r.totals.computeIfAbsent(dataset, k -> new long[3]);
+      String scope = scopeOf.get(q.getKey());
+      long[] t = r.totals.computeIfAbsent(scope, k -> new long[3]);
       int nC = 0;
       int nI = 0;
       Map<Integer, double[]> classSums = new HashMap<>(); // feature -> {sum correct, sum incorrect}
@@ -63,7 +68,7 @@ public final class Recomputation {
           nI++;
         }
         for (var e : s.getValue().entrySet()) {
-          double[] f = r.features.computeIfAbsent(dataset + "/" + e.getKey(), k -> new double[FeatureSums.WIDTH]);
+          double[] f = r.features.computeIfAbsent(scope + "/" + e.getKey(), k -> new double[FeatureSums.WIDTH]);
           double a = e.getValue();
           f[c ? FeatureSums.ACTIVE_CORRECT : FeatureSums.ACTIVE_INCORRECT] += 1;
           f[c ? FeatureSums.SUM_CORRECT : FeatureSums.SUM_INCORRECT] += a;
@@ -77,7 +82,7 @@ public final class Recomputation {
         t[2]++;
         for (var e : classSums.entrySet()) {
           double diff = e.getValue()[0] / nC - e.getValue()[1] / nI;
-          double[] f = r.features.get(dataset + "/" + e.getKey());
+          double[] f = r.features.get(scope + "/" + e.getKey());
           f[FeatureSums.PAIRED_SUM_DIFF] += diff;
           f[FeatureSums.PAIRED_SUM_SQ_DIFF] += diff * diff;
         }
@@ -97,7 +102,7 @@ public final class Recomputation {
       }
     }
     if (!actualTotals.keySet().equals(totals.keySet())) {
-      diff.append("datasets: expected ").append(totals.keySet()).append(" got ").append(actualTotals.keySet()).append('\n');
+      diff.append("scopes: expected ").append(totals.keySet()).append(" got ").append(actualTotals.keySet()).append('\n');
     }
     for (var e : features.entrySet()) {
       double[] a = actualFeatures.get(e.getKey());
