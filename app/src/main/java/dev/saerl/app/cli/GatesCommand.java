@@ -64,6 +64,10 @@ public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--offset", defaultValue = "0", description = "First problem used, in dataset order (one phrasing "
+      + "each): another block of --queries problems replicates a run on problems it never looked at (default ${DEFAULT-VALUE}).")
+  int offset;
+
   @Option(names = "--null-splits", defaultValue = "10", description = "Random select A/B splits G4 repeats discovery "
       + "over on the null twin, for its false-positive rate (default ${DEFAULT-VALUE}).")
   int nullSplits;
@@ -101,7 +105,7 @@ public final class GatesCommand implements Callable<Integer> {
         isNull ? "null" : "positive", dir, p.version(), file, problems.size(), Math.min(queries, problems.size()), samples, temperature);
     long t0 = System.nanoTime();
     try (OnnxGenerator generator = new OnnxGenerator(p, threads)) {
-      var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull, nullSplits);
+      var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull, nullSplits, offset);
       List<GateResult> gates = new ModeGates(generator, new JavaSparseAutoencoder(p), settings,
           stage -> System.err.printf("  [%5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, stage)).run(problems);
       gates.forEach(g -> System.out.println("  " + g.line()));

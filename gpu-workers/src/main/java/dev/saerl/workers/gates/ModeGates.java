@@ -46,9 +46,11 @@ public final class ModeGates {
    *     oracle flips the style but not the accuracy)
    * @param criticalSamples wrong samples given to the rollout critical-token finder
    * @param nullSplits on the null twin, how many random select A/B splits G4 repeats discovery over
+   * @param offset the first problem used (problems offset .. offset + queries - 1): a fresh block
+   *     replicates a result on problems nothing was looked at on
    */
   public record Settings(int queries, int samples, float temperature, long seed, int criticalSamples, int maxNewTokens,
-                         int batch, boolean isNull, int nullSplits) {}
+                         int batch, boolean isNull, int nullSplits, int offset) {}
 
   /** What one generated sample was, read with ground truth. */
   record Sample(int query, int index, String completion, float[] firstResidual, int[] tokens, boolean correct, ChainTruth truth) {
@@ -73,7 +75,10 @@ public final class ModeGates {
   }
 
   public List<GateResult> run(List<Problem> all) {
-    List<Problem> problems = all.subList(0, Math.min(s.queries(), all.size()));
+    if (s.offset() < 0 || s.offset() >= all.size()) {
+      throw new IllegalArgumentException("--offset " + s.offset() + " outside the dataset's " + all.size() + " problems");
+    }
+    List<Problem> problems = all.subList(s.offset(), Math.min(s.offset() + s.queries(), all.size()));
     if (problems.size() < 4) {
       throw new IllegalArgumentException("the gates need at least 4 queries, got " + problems.size());
     }

@@ -11,6 +11,7 @@ import dev.saerl.workers.sae.JavaSparseAutoencoder;
 import dev.saerl.workers.sae.SparseCodes;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -25,9 +26,11 @@ import java.util.function.IntPredicate;
  * the mode labels. On KNOWN-select A, the paired within-query contrast of SAE activations at the first
  * answer token between correct and incorrect samples ranks the features; the top {@link #CANDIDATES}
  * are validated causally on KNOWN-select B: each one's decoder row, at a coefficient in the feature's
- * own units, is added at the first answer token of B's incorrect samples (same random streams), and
- * its fixes are compared with a random direction of the same norm, drawn fresh per sample, by an
- * exact one-sided McNemar test at 0.05 / candidates. The plan is the validated features.
+ * own units times a dose (1, 3, 10, smallest first), is added at the first answer token of B's
+ * incorrect samples (same random streams), and its fixes are compared with a random direction of the
+ * same norm, drawn fresh per sample, by an exact one-sided McNemar test at 0.05 / (candidates x
+ * doses); then the candidates together, the same way. The plan is the set, among those that
+ * validated (each at its smallest validated dose), that fixed the most samples of B.
  *
  * <p>A and B are the two halves of the gates' fit queries (the eval queries are never seen here);
  * the mode labels are read only to judge G4 (is a mode latent in the plan?).
@@ -38,11 +41,21 @@ final class PlanGates {
   /** A positive feature's coefficient: this quantile of its activation where active on correct samples of A. */
   static final double COEFFICIENT_QUANTILE = 0.9;
   static final double[] DOSES = {-1, 0.5, 1, 2};
+  /**
+   * Multiples of a candidate's coefficient tried on B, smallest first (the dose-response of
+   * validation); every one counts in the Bonferroni correction.
+   */
+  static final float[] VALIDATION_DOSES = {1, 3, 10};
 
   /** A ranked feature with its signed coefficient and, once validated, the test on B. */
-  record Candidate(int feature, double contrast, double t, int queries, float coefficient, int rank) {}
+  record Candidate(int feature, double contrast, double t, int queries, float coefficient, int rank) {
+    Candidate times(float dose) {
+      return new Candidate(feature, contrast, t, queries, coefficient * dose, rank);
+    }
+  }
 
-  record Validation(Candidate candidate, int samples, int fixed, int fixedRandom, double p, boolean kept) {}
+  /** One causal test on B: a set of candidates (one latent, or all together) at a dose. */
+  record Validation(List<Candidate> set, float dose, float norm, int samples, int fixed, int fixedRandom, double p, boolean kept) {}
 
   /** @param pairedQueries queries of A with both correct and incorrect samples (the contrast needs 3) */
   record Discovery(List<Validation> validations, List<Candidate> plan, List<PairedContrast.Feature> ranking,
@@ -97,20 +110,36 @@ final class PlanGates {
     List<Sample> wrong = natural.stream().filter(x -> inB.test(x.query()) && !x.correct()).toList();
     List<Validation> validations = new ArrayList<>();
     List<Candidate> plan = new ArrayList<>();
-    for (Candidate c : candidates) {
-      float[] v = vector(List.of(c), 1f);
-      float norm = (float) ModeGates.norm(v);
-      boolean[] steered = correct(gates.again(problems, wrong, x -> at(problems, x, v)));
-      boolean[] random = correct(gates.again(problems, wrong, x -> at(problems, x,
-          randomDirection(new SplittableRandom(ModeGates.mix(seed ^ c.feature() * 0x9E3779B97F4A7C15L, x.query(), x.index())), norm))));
-      int[] bc = McNemar.discordant(steered, random);
-      double p = McNemar.greater(bc[0], bc[1]);
-      boolean kept = bc[0] > bc[1] && p < ALPHA / Math.max(1, candidates.size());
-      validations.add(new Validation(c, wrong.size(), count(steered), count(random), p, kept));
-      if (kept) {
-        plan.add(c);
+    // each latent alone, then the candidates together; each at each dose, all in one correction
+    List<List<Candidate>> sets = new ArrayList<>();
+    candidates.forEach(c -> sets.add(List.of(c)));
+    if (candidates.size() > 1) {
+      sets.add(candidates);
+    }
+    int tests = Math.max(1, sets.size() * VALIDATION_DOSES.length);
+    for (List<Candidate> set : sets) {
+      for (float dose : VALIDATION_DOSES) { // the smallest dose that validates is the one kept
+        List<Candidate> at = set.stream().map(c -> c.times(dose)).toList();
+        float[] v = vector(at, 1f);
+        float norm = (float) ModeGates.norm(v);
+        boolean[] steered = correct(gates.again(problems, wrong, x -> at(problems, x, v)));
+        long stream = seed ^ set.hashCode() * 0x9E3779B97F4A7C15L ^ Float.floatToIntBits(dose);
+        boolean[] random = correct(gates.again(problems, wrong, x -> at(problems, x,
+            randomDirection(new SplittableRandom(ModeGates.mix(stream, x.query(), x.index())), norm))));
+        int[] bc = McNemar.discordant(steered, random);
+        double p = McNemar.greater(bc[0], bc[1]);
+        boolean kept = bc[0] > bc[1] && p < ALPHA / tests;
+        validations.add(new Validation(at, dose, norm, wrong.size(), count(steered), count(random), p, kept));
+        if (kept) {
+          break;
+        }
       }
     }
+    // the plan: of the sets that validated (each at its smallest validated dose), the one that fixed
+    // the most on B; a tie goes to the smaller set. Decided on B alone.
+    validations.stream().filter(Validation::kept)
+        .max(Comparator.comparingInt(Validation::fixed).thenComparingInt(v -> -v.set().size()))
+        .ifPresent(v -> plan.addAll(v.set()));
     Map<Integer, Set<Boolean>> classes = new HashMap<>();
     for (int i = 0; i < query.length; i++) {
       classes.computeIfAbsent(query[i], k -> new HashSet<>()).add(correct[i]);
@@ -130,25 +159,36 @@ final class PlanGates {
     }
     List<Map<String, Object>> rows = new ArrayList<>();
     boolean modeLatentInPlan = false;
-    for (Validation v : disc.validations()) {
-      Candidate c = v.candidate();
+    Map<Integer, Double> modeAuroc = new HashMap<>();
+    for (Candidate c : disc.validations().stream().flatMap(v -> v.set().stream()).toList()) {
       double auroc = Auroc.of(ModeGates.column(codes, c.feature()), careful);
-      double modeAuroc = Double.isNaN(auroc) ? Double.NaN : Math.max(auroc, 1 - auroc);
+      modeAuroc.put(c.feature(), Double.isNaN(auroc) ? Double.NaN : Math.max(auroc, 1 - auroc));
+    }
+    for (Validation v : disc.validations()) {
       Map<String, Object> row = new LinkedHashMap<>();
-      row.put("rank", c.rank());
-      row.put("feature", c.feature());
-      row.put("paired_contrast", c.contrast());
-      row.put("t", Double.isInfinite(c.t()) ? Double.NaN : c.t());
-      row.put("paired_queries", c.queries());
-      row.put("coefficient", (double) c.coefficient());
+      if (v.set().size() == 1) {
+        Candidate c = v.set().get(0);
+        row.put("rank", c.rank());
+        row.put("feature", c.feature());
+        row.put("paired_contrast", c.contrast());
+        row.put("t", Double.isInfinite(c.t()) ? Double.NaN : c.t());
+        row.put("paired_queries", c.queries());
+        row.put("coefficient", (double) c.coefficient());
+        row.put("mode_auroc_fit_half", modeAuroc.get(c.feature()));
+      } else {
+        row.put("features", v.set().stream().map(Candidate::feature).toList());
+      }
+      row.put("dose", (double) v.dose());
+      row.put("vector_norm", (double) v.norm());
       row.put("b_incorrect_samples", v.samples());
       row.put("fixed", v.fixed());
       row.put("fixed_random_direction", v.fixedRandom());
       row.put("p_one_sided", v.p());
       row.put("validated", v.kept());
-      row.put("mode_auroc_fit_half", modeAuroc);
       rows.add(row);
-      modeLatentInPlan |= v.kept() && (c.feature() == bestLatent || modeAuroc >= 0.9);
+    }
+    for (Candidate c : disc.plan()) {
+      modeLatentInPlan |= c.feature() == bestLatent || modeAuroc.getOrDefault(c.feature(), 0.0) >= 0.9;
     }
     det.put("position_type", "first answer token");
     det.put("select_a_samples", disc.samplesA());
@@ -165,7 +205,7 @@ final class PlanGates {
       }
     }
     det.put("g2_best_latent_contrast_rank", rankOfBest);
-    det.put("bonferroni_alpha", ALPHA / CANDIDATES);
+    det.put("bonferroni_alpha", ALPHA / ((CANDIDATES + 1) * VALIDATION_DOSES.length));
     if (isNull) {
       int withPlan = 0;
       for (Discovery r : repeats) {
