@@ -87,6 +87,24 @@ class GatesCommandTest {
     }
   }
 
+  /** G4's ranking sees only correct/incorrect verdicts; the mode labels only judge it here. */
+  @Test
+  void theUnlabelledPairedContrastRanksModeLatentsFirstOnModes() {
+    JsonNode g4 = gate(doc.path("gates"), "G4").path("details");
+    java.util.Map<Integer, Double> auroc = new java.util.TreeMap<>();
+    g4.path("candidates").forEach(c -> {
+      if (c.has("feature")) {
+        auroc.put(c.path("feature").asInt(), c.path("mode_auroc_fit_half").asDouble());
+      }
+    });
+    assertEquals(8, auroc.size(), g4.toString());
+    // at this size most latents that vary at that position are mode-related, so the margin over random
+    // verdicts is read in the mean (random verdicts gave 0.935 and 6 of 8 above 0.85; these give 0.984, 8)
+    double mean = auroc.values().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+    long modeLatents = auroc.values().stream().filter(a -> a >= 0.85).count();
+    assertTrue(mean >= 0.95 && modeLatents >= 7, "mean mode AUROC " + mean + ", " + modeLatents + " of 8 above 0.85: " + auroc);
+  }
+
   @Test
   void theStyleIsDecodableAtTheFirstAnswerTokenInBothOrganisms() {
     for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
