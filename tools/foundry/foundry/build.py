@@ -13,9 +13,9 @@ chosen by nothing measured on the dataset; the dataset is written by the build, 
 (greedy and sampled accuracy overall and per mode, each mode's share among samples) are measured
 on one phrasing per problem of the whole dataset. The bundled organisms are finetuned from the
 arith pack's weights (--init-pack): the problems the arith pack saw in its own training (its data
-stream replayed) are dropped from the organism's dataset, so nothing in it was ever trained on. The pack keeps a sample of the training chains
-with their injected errors (training/injected_errors.jsonl), which the Java ground-truth checker is
-tested against.
+stream replayed) are dropped from the organism's dataset, so nothing in it was ever trained on. The
+pack keeps a sample of the training chains with their injected errors
+(training/injected_errors.jsonl), which the Java ground-truth checker is tested against.
 """
 import argparse
 import glob

@@ -28,8 +28,8 @@ import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 
 /**
- * The gates of EXPERIMENT.md (G4 and G5 in {@link PlanGates}), run directly on a pack of the mode organism (no broker:
- * the gates judge the model, not the pipeline). Every arm of a comparison uses the same queries and
+ * The gates of EXPERIMENT.md (G4 and G5 in {@link PlanGates}), run directly on a pack of the mode
+ * organism (no broker: the gates judge the model, not the pipeline). Every arm of a comparison uses the same queries and
  * the same seed per (query, sample), so differences between arms are paired.
  *
  * <p>Queries alternate between a fit half (where the oracle direction and the best SAE latent are
@@ -365,7 +365,6 @@ public final class ModeGates {
     det.put("critical_token_at_mode_choice", located == 0 ? Double.NaN : (double) atFirstToken / located);
     return det;
   }
-
 
   // ---- sampling ---------------------------------------------------------------------------------
 
