@@ -3,7 +3,6 @@ package dev.saerl.app.serve;
 import dev.saerl.workers.inference.EditedGeneration;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
-import dev.saerl.workers.inference.OnnxDecoder;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.inference.TokenSink;
@@ -151,7 +150,7 @@ final class VariantRunner implements BatchScheduler.Runner {
       // EditedGeneration returns text only: a reply shorter than its limit ended at a stop string or EOS
       boolean stopped = cut < text.length() || tokens.length < requests.get(i).maxNewTokens();
       List<Completion.TokenFeatures> features = job.request.variant().returnFeatures()
-          ? features(tokens, hooks(prompt, tokens)) : List.of();
+          ? features(tokens, generator.hookResiduals(prompt, tokens, tokens.length)) : List.of();
       job.delta(reply);
       job.done(new Completion(reply, stopped ? "stop" : "length", prompt.length, tokens.length, features));
     }
@@ -193,29 +192,6 @@ final class VariantRunner implements BatchScheduler.Runner {
     for (int j = 0; j < into.length; j++) {
       into[j] += times * v[j];
     }
-  }
-
-  /**
-   * The model's own hook residuals at each completion token, by one pass over prompt + completion:
-   * the hook is read before any steering is added, so they do not depend on the edit.
-   */
-  private float[][] hooks(int[] prompt, int[] completion) {
-    int len = prompt.length + completion.length;
-    long[] ids = new long[len];
-    long[] pos = new long[len];
-    long[] mask = new long[len];
-    for (int t = 0; t < len; t++) {
-      ids[t] = t < prompt.length ? prompt[t] : completion[t - prompt.length];
-      pos[t] = t;
-      mask[t] = 1;
-    }
-    float[][] out = new float[completion.length][];
-    try (OnnxDecoder.Pass pass = generator.decoder().forward(ids, pos, mask, null, 1, len, null)) {
-      for (int i = 0; i < completion.length; i++) {
-        out[i] = pass.hook(0, prompt.length + i);
-      }
-    }
-    return out;
   }
 
   private List<Completion.TokenFeatures> features(int[] tokens, float[][] hooks) {

@@ -9,7 +9,6 @@ import dev.saerl.schemas.avro.Split;
 import dev.saerl.schemas.avro.SteeringPlan;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
-import dev.saerl.workers.inference.OnnxDecoder;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.core.ids.Sha256;
@@ -94,7 +93,8 @@ public final class Corrector {
     float[][][] chain = new float[1][][];
     java.util.function.Supplier<float[][]> original = () -> {
       if (chain[0] == null) {
-        chain[0] = residuals(g, tokens, Math.max(stepEnd, rejectedEnd));
+        chain[0] = generator.hookResiduals(generator.tokenizer().encode(g.getPrompt(), generator.pack().addBos()), tokens,
+            Math.max(stepEnd, rejectedEnd));
       }
       return chain[0];
     };
@@ -188,32 +188,6 @@ public final class Corrector {
       ratio += peak / Math.max(1e-6f, plan.getCoefficients().get(i));
     }
     return ratio / plan.getFeatureIds().size() < 1;
-  }
-
-  /** Hook residuals of the original chain's generated tokens [0, to), by one pass over prompt + chain (adapter included). */
-  private float[][] residuals(Generation g, int[] tokens, int to) {
-    int[] prompt = generator.tokenizer().encode(g.getPrompt(), generator.pack().addBos());
-    int len = prompt.length + to;
-    long[] ids = new long[len];
-    long[] pos = new long[len];
-    long[] mask = new long[len];
-    for (int t = 0; t < len; t++) {
-      ids[t] = t < prompt.length ? prompt[t] : tokens[t - prompt.length];
-      pos[t] = t;
-      mask[t] = 1;
-    }
-    float[][] out = new float[to][];
-    float[] adapter = generator.adapterVector();
-    float[] steer = adapter == null ? null : new float[len * adapter.length];
-    for (int t = 0; steer != null && t < len; t++) {
-      System.arraycopy(adapter, 0, steer, t * adapter.length, adapter.length);
-    }
-    try (OnnxDecoder.Pass pass = generator.decoder().forward(ids, pos, mask, steer, 1, len, null)) {
-      for (int t = 0; t < to; t++) {
-        out[t] = pass.hook(0, prompt.length + t);
-      }
-    }
-    return out;
   }
 
   private float[] meanCodes(float[][] residuals) {

@@ -123,6 +123,34 @@ public final class OnnxGenerator implements Generator {
     return logits[token] - max - Math.log(z);
   }
 
+  /**
+   * The model's hook residuals at tokens [0, count) of a known continuation, by one teacher-forced
+   * pass over prompt + tokens[0, count), with the pack's adapter added as generation adds it. The
+   * hook is read before anything is added at it, so these are the model's own states.
+   */
+  public float[][] hookResiduals(int[] prompt, int[] tokens, int count) {
+    int len = prompt.length + count;
+    long[] ids = new long[len];
+    long[] pos = new long[len];
+    long[] mask = new long[len];
+    for (int t = 0; t < len; t++) {
+      ids[t] = t < prompt.length ? prompt[t] : tokens[t - prompt.length];
+      pos[t] = t;
+      mask[t] = 1;
+    }
+    float[] steer = adapter == null ? null : new float[len * adapter.length];
+    for (int t = 0; steer != null && t < len; t++) {
+      System.arraycopy(adapter, 0, steer, t * adapter.length, adapter.length);
+    }
+    float[][] out = new float[count][];
+    try (OnnxDecoder.Pass pass = decoder.forward(ids, pos, mask, steer, 1, len, null)) {
+      for (int t = 0; t < count; t++) {
+        out[t] = pass.hook(0, prompt.length + t);
+      }
+    }
+    return out;
+  }
+
   /** The pack's adapter vector (a copy), or null. */
   public float[] adapterVector() {
     return adapter == null ? null : adapter.clone();
