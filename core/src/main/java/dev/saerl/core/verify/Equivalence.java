@@ -229,6 +229,11 @@ final class Equivalence {
 
   private Match relationAndValue(Rel r, Node value, boolean relationIsReference) {
     if (r.equalities() || (r.ops().size() == 1 && r.ops().get(0).equals("in"))) {
+      // a reference equation states a value only when it assigns one to a variable (x = 5, 5 = x):
+      // a + 3z = 0 does not make 0 the answer; a response's 5 + 3 = 8 commits to its last side
+      if (relationIsReference && r.equalities() && Shapes.assignedVariable(r) == null) {
+        return new Match(false, "relation", "class_mismatch");
+      }
       Node side = Shapes.statedValue(r);
       Match m = relationIsReference ? equal(side, value) : equal(value, side);
       return m.prefixed("equation_side");
