@@ -52,9 +52,21 @@ def bucketed_batches(rng, held_out, batch, buckets=8, task=tasks.get("arith"), e
     return batches
 
 
-def lm_loss(model, ids, mask, target_mask):
+def hook_noise(rate, scale):
+    """A replace_hook that adds, at a random share ``rate`` of positions, a random direction whose norm
+    is U(0, scale) times that position's own residual norm: trains a small model to shrug off large
+    pushes that carry no information, as wide models do (issue 14: G3's random-direction control)."""
+    def add(x):
+        hit = (torch.rand(x.shape[:-1]) < rate).unsqueeze(-1)
+        d = torch.randn_like(x)
+        d = d / d.norm(dim=-1, keepdim=True) * x.norm(dim=-1, keepdim=True).detach() * scale * torch.rand(hit.shape)
+        return x + d * hit
+    return add
+
+
+def lm_loss(model, ids, mask, target_mask, replace_hook=None):
     pos = torch.arange(ids.shape[1]).unsqueeze(0).expand_as(ids)
-    logits, _, _ = model(ids[:, :-1], pos[:, :-1], mask[:, :-1])
+    logits, _, _ = model(ids[:, :-1], pos[:, :-1], mask[:, :-1], replace_hook=replace_hook)
     tgt = target_mask[:, 1:]
     return F.cross_entropy(logits[tgt], ids[:, 1:][tgt])
 
@@ -97,6 +109,10 @@ def main(argv=None):
                                         "architecture), with a fresh optimizer; steps and minutes count from 0")
     ap.add_argument("--init", help="continue from this checkpoint: its weights, a fresh optimizer and schedule; steps and "
                                    "minutes count on from the checkpoint's, and the log and error log are appended to")
+    ap.add_argument("--hook-noise", type=float, default=0.0, metavar="RATE",
+                    help="share of positions whose hook residual gets a random direction added in training (0: none)")
+    ap.add_argument("--hook-noise-scale", type=float, default=1.5,
+                    help="that direction's norm is U(0, this) times the position's residual norm")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -126,6 +142,7 @@ def main(argv=None):
     log = open(os.path.join(a.out, "train_log.jsonl"), "a")
     # every training chain with its mode and injected errors, the ground truth the checker is held to
     error_log = open(os.path.join(a.out, "injected_errors.jsonl"), "a") if hasattr(task, "make_logged") else None
+    noise = hook_noise(a.hook_noise, a.hook_noise_scale) if a.hook_noise > 0 else None
     t0, running, pending = time.time(), None, []
     for step in range(a.steps):
         if not pending:
@@ -133,7 +150,7 @@ def main(argv=None):
         examples = pending.pop()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a.lr, 200, a.steps)
-        loss = lm_loss(model, *batch_of(examples, tok))
+        loss = lm_loss(model, *batch_of(examples, tok), replace_hook=noise)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
