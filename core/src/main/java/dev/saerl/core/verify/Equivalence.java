@@ -229,9 +229,10 @@ final class Equivalence {
 
   private Match relationAndValue(Rel r, Node value, boolean relationIsReference) {
     if (r.equalities() || (r.ops().size() == 1 && r.ops().get(0).equals("in"))) {
-      // a reference equation states a value only when it assigns one to a variable (x = 5, 5 = x):
-      // a + 3z = 0 does not make 0 the answer; a response's 5 + 3 = 8 commits to its last side
-      if (relationIsReference && r.equalities() && Shapes.assignedVariable(r) == null) {
+      // a reference equation states a value only when one side names the quantity with variables
+      // alone (x = 5, (p, q) = (3, 2), NO/BO = 1/\sqrt6, 5 = x): a + 3z = 0 does not make 0 the
+      // answer; a response's 5 + 3 = 8 commits to its last side
+      if (relationIsReference && r.equalities() && !Shapes.statesValue(r)) {
         return new Match(false, "relation", "class_mismatch");
       }
       Node side = Shapes.statedValue(r);

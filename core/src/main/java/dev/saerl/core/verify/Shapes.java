@@ -186,6 +186,27 @@ final class Shapes {
     return null;
   }
 
+  /**
+   * Whether an equation names a quantity on one side with variables alone, no number in it, so the
+   * other side is its value: {@code x = 5}, {@code (p, q) = (3, 2)}, {@code NO/BO = 1/\sqrt6}, {@code 5 = x};
+   * not {@code a + 3z = 0} or {@code 7 = 11a + c}, which relate unknowns.
+   */
+  static boolean statesValue(Rel r) {
+    List<Node> s = r.sides();
+    return onlyVariables(s.get(0)) || (s.size() == 2 && s.get(1) instanceof Var);
+  }
+
+  private static boolean onlyVariables(Node n) {
+    return switch (n) {
+      case Var v -> true;
+      case Neg g -> onlyVariables(g.x());
+      case Bin b -> onlyVariables(b.a()) && onlyVariables(b.b());
+      case Fn f -> !f.args().isEmpty() && f.args().stream().allMatch(Shapes::onlyVariables);
+      case Seq q -> !q.items().isEmpty() && q.items().stream().allMatch(Shapes::onlyVariables);
+      default -> false;
+    };
+  }
+
   /** The value an equation states: "x = 5" and "5 = x" state 5, "5 + 3 = 8" states 8 (its last side). */
   static Node statedValue(Rel r) {
     if (r.ops().size() == 1 && r.ops().get(0).equals("in")) {
