@@ -240,8 +240,16 @@ public final class AnswerExtractor {
     }
   }
 
+  /** What may stand between boxes that together give one answer: "\boxed{1}, \boxed{2} \quad\text{and}\quad \boxed{3}". */
+  private static final Pattern BOX_JOINER = Pattern.compile(
+      "}(?:\\s|\\$|,|;|~|\\\\[,;]|\\\\q?quad|\\\\text\\{\\s*and\\s*}|\\band\\b|\\\\[\\[\\]()])*\\\\(?:boxed|fbox)\\s*\\{");
+
   private static Extraction choose(String text, List<Mark> marks) {
     Mark last = marks.get(marks.size() - 1);
+    Extraction joined = joinedBoxes(text, marks);
+    if (joined != null) {
+      return joined;
+    }
     String rule = last.rule();
     int strength = last.strength();
     String rival = last.beside();
@@ -265,6 +273,32 @@ public final class AnswerExtractor {
       }
     }
     return new Extraction(last.answer(), rule, rival);
+  }
+
+  /**
+   * Boxes that end the response joined by nothing but "and", commas and spacing, with different
+   * values, are one answer: their list ("(2, 2), (6, 2)"), compared as the reference's set or tuple;
+   * against a single value a list is still hedged. Null when the response does not end so.
+   */
+  private static Extraction joinedBoxes(String text, List<Mark> marks) {
+    Mark last = marks.get(marks.size() - 1);
+    if (!last.rule().equals("boxed") || last.beside() != null) {
+      return null;
+    }
+    List<String> answers = new ArrayList<>(List.of(last.answer()));
+    for (int i = marks.size() - 2; i >= 0; i--) {
+      Mark earlier = marks.get(i);
+      Mark next = marks.get(i + 1);
+      if (!earlier.rule().equals("boxed") || earlier.end() >= next.at()
+          || !BOX_JOINER.matcher(text.substring(earlier.end(), next.at())).matches()) {
+        break;
+      }
+      answers.add(0, earlier.answer());
+    }
+    if (answers.size() < 2 || answers.stream().map(Texts::compact).distinct().count() < 2) {
+      return null;
+    }
+    return new Extraction(String.join(", ", answers), "boxed_list", null);
   }
 
   // ---- unmarked answers ----
