@@ -318,7 +318,11 @@ final class Lexer {
   private int thousandsSeparatorEnd(int at) {
     for (String sep : new String[] {"{,}\\!", "{,}", ",\\!", "\\!", "\\,", "\\ "}) {
       if (s.startsWith(sep, at)) {
-        return at + sep.length();
+        int end = at + sep.length();
+        while (end < s.length() && s.charAt(end) == ' ') { // LaTeX ignores the spaces after 11,\! 111
+          end++;
+        }
+        return end;
       }
     }
     if (at < s.length() && s.charAt(at) == ',' && bracketDepth == 0 && !decimalComma) {
