@@ -61,6 +61,10 @@ public final class AnswerExtractor {
       "\\b(?:how many|how much|what is|what are|what was|which|find|compute|calculate|determine|question|"
           + "not|isn't|aren't|wasn't|never|instead of|rather than)\\b|^\\s*(?:if|given|suppose|let)\\b",
       Pattern.CASE_INSENSITIVE);
+  /** A value rejected as the answer: "... is not a solution", "... aren't valid roots". */
+  private static final Pattern NEGATION = Pattern.compile(
+      "\\b(?:is|are|was|were)(?:\\s+not|n't)\\s+(?:a|an|the|our)?\\s*(?:valid\\s+)?(?:solutions?|answers?|roots?)\\b",
+      Pattern.CASE_INSENSITIVE);
   private static final Pattern SPACES = Pattern.compile("\\s+");
   private static final Pattern TRAILING_PUNCTUATION = Pattern.compile("[.,:;!]+$");
   /** A sentence ends at . ! ? before a capital, but not after "Mr." and the like. */
@@ -90,6 +94,10 @@ public final class AnswerExtractor {
     String line = finalLine(text);
     if (line != null) {
       return new Extraction(line, "final_line");
+    }
+    String concluded = concludedMath(text);
+    if (concluded != null) {
+      return new Extraction(concluded, "conclusion_math");
     }
     String number = fallbackNumber(text);
     return number == null ? Extraction.NONE : new Extraction(number, "last_number_fallback");
@@ -345,6 +353,42 @@ public final class AnswerExtractor {
    * (a computed result), or else its last standalone number when the sentence can be a conclusion
    * (not a question, a restated problem or a negation).
    */
+  private static final Pattern CONCLUSION = Pattern.compile(
+      "^(?:therefore|thus|hence|so|finally|in conclusion|we (?:find|get|obtain|conclude|have)(?: that)?|"
+          + "the (?:solution|result) is|this gives)\\b|\\bis (?:the|our) (?:solution|answer|result)\\b",
+      Pattern.CASE_INSENSITIVE);
+  /** $...$ as TeX reads it where dollars are also money: no space inside either dollar, no operator before and no digit after the closing one. */
+  private static final Pattern INLINE_MATH = Pattern.compile(
+      "(?<![$\\\\])\\$(?=\\S)([^$]{1,300}?)(?<![\\s=+*/-])\\$(?![$\\d])|\\\\\\((.{1,300}?)\\\\\\)");
+
+  /**
+   * Unmarked, the one inline math span of a last sentence that concludes ("Therefore $x \geq 5$ is
+   * the solution.", "We find that $x < 3$."), unless the sentence asks, restates or negates.
+   */
+  private static String concludedMath(String text) {
+    List<String> lines = text.strip().lines().filter(l -> !l.isBlank()).toList();
+    if (lines.isEmpty()) {
+      return null;
+    }
+    String[] sentences = SENTENCE_END.split(lines.get(lines.size() - 1).strip());
+    String sentence = sentences[sentences.length - 1].strip();
+    Matcher concludes = CONCLUSION.matcher(sentence);
+    if (sentence.length() > 400 || sentence.endsWith("?") || !concludes.find()) {
+      return null;
+    }
+    String rest = sentence.substring(0, concludes.start()) + " " + sentence.substring(concludes.end());
+    Matcher m = INLINE_MATH.matcher(rest);
+    if (!m.find()) {
+      return null;
+    }
+    String math = m.group(1) != null ? m.group(1) : m.group(2);
+    String words = rest.substring(0, m.start()) + " " + rest.substring(m.end());
+    if (m.find() || UNSAFE_SENTENCE.matcher(words).find() || math.isBlank()) {
+      return null;
+    }
+    return math.strip();
+  }
+
   private static String fallbackNumber(String text) {
     List<String> lines = text.strip().lines().filter(l -> !l.isBlank()).toList();
     if (lines.isEmpty()) {
@@ -354,6 +398,9 @@ public final class AnswerExtractor {
     String sentence = sentences[sentences.length - 1].strip();
     if (sentence.length() > 400 || sentence.endsWith("?") || LATEX.matcher(sentence).find()) {
       return null;
+    }
+    if (NEGATION.matcher(sentence).find()) {
+      return null; // "so x = 7 is not a solution" states no answer ("= 120 lbs. will not be used" does)
     }
     Matcher m = STANDALONE_NUMBER.matcher(sentence);
     int equals = sentence.lastIndexOf('=');
