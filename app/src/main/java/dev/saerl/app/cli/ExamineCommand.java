@@ -1,0 +1,131 @@
+package dev.saerl.app.cli;
+
+import dev.saerl.app.config.SaerlConfig;
+import dev.saerl.producers.examine.ExaminerClient;
+import dev.saerl.producers.examine.QueriesSnapshot;
+import dev.saerl.producers.examine.Rephraser;
+import dev.saerl.producers.ingest.KafkaQuerySink;
+import dev.saerl.schemas.avro.Query;
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.Topics;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "examine", mixinStandardHelpOptions = true, subcommands = ExamineCommand.Rephrase.class,
+    description = {"An EXAMINER model on any OpenAI-compatible endpoint (saerl serve included) at work on a dataset. docs/examiner.md."})
+public final class ExamineCommand {
+  /** Where the examiner is and how patiently to ask it; shared by every examine subcommand. */
+  public static final class EndpointOptions {
+    @Option(names = "--examiner-url", defaultValue = "http://127.0.0.1:8000/v1", paramLabel = "URL",
+        description = "Base URL of the OpenAI-compatible API, ending before /chat/completions (default ${DEFAULT-VALUE}: saerl serve).")
+    URI url;
+
+    @Option(names = "--examiner-model", paramLabel = "NAME", description = "Model to request (default: the endpoint's own).")
+    String model;
+
+    @Option(names = "--api-key-file", paramLabel = "FILE", description = "File holding the API key (sent as a bearer token).")
+    Path apiKeyFile;
+
+    @Option(names = "--api-key-env", defaultValue = "SAERL_EXAMINER_API_KEY", paramLabel = "VAR",
+        description = "Environment variable holding the API key when no file is given (default ${DEFAULT-VALUE}; unset: no key).")
+    String apiKeyEnv;
+
+    @Option(names = "--rate", defaultValue = "2", description = "Most requests per second (default ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--request-timeout-s", defaultValue = "60", description = "Longest wait for one reply (default ${DEFAULT-VALUE}).")
+    long requestTimeoutS;
+
+    @Option(names = "--deadline-s", defaultValue = "600", description = "The whole run stops asking after this long (default ${DEFAULT-VALUE}).")
+    long deadlineS;
+
+    @Option(names = "--attempts", defaultValue = "5", description = "Tries per request on 429, 5xx or I/O errors, with doubling backoff (default ${DEFAULT-VALUE}).")
+    int attempts;
+
+    ExaminerClient.Config config(Map<String, String> env) throws IOException {
+      String key = null;
+      if (apiKeyFile != null) {
+        key = Files.readString(apiKeyFile).strip();
+        if (key.isEmpty()) {
+          throw new IllegalArgumentException("--api-key-file " + apiKeyFile + " is empty");
+        }
+      } else if (env.get(apiKeyEnv) != null && !env.get(apiKeyEnv).isBlank()) {
+        key = env.get(apiKeyEnv).strip();
+      }
+      return new ExaminerClient.Config(url, model, key, rate, Duration.ofSeconds(requestTimeoutS), Duration.ofSeconds(deadlineS),
+          attempts, Duration.ofMillis(500));
+    }
+  }
+
+  @Command(name = "rephrase", mixinStandardHelpOptions = true,
+      description = {"Reads a dataset's queries from the queries topic and asks the examiner to rephrase each KNOWN-train one",
+          "(never UNKNOWN, KNOWN_VAL or KNOWN_SELECT_A/B, never a rephrasing). A rephrasing that keeps the original's numbers",
+          "(and, unless --no-solve-check, that the examiner answers with the reference answer) is published to the queries",
+          "topic with the original's group_id, split and reference, a stable id and its provenance (endpoint, model, original)."})
+  static final class Rephrase implements Callable<Integer> {
+    @Option(names = "--dataset", required = true, paramLabel = "NAME", description = "The dataset whose queries to rephrase.")
+    String dataset;
+
+    @Option(names = "--limit", defaultValue = "0", description = "Rephrase at most this many queries (default: all eligible).")
+    int limit;
+
+    @Option(names = "--per-query", defaultValue = "1", description = "Rephrasings asked per query (default ${DEFAULT-VALUE}).")
+    int perQuery;
+
+    @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature of the rephrasing (default ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--max-tokens", defaultValue = "160", description = "Longest reply (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--seed", defaultValue = "17", description = "Seed sent with each request (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--prompt", description = "The rephrasing prompt; {question} is replaced (default: see docs/examiner.md).")
+    String prompt = Rephraser.DEFAULT_PROMPT;
+
+    @Option(names = "--solve-prompt", defaultValue = "{question}", description = "What the solve check sends (default ${DEFAULT-VALUE}).")
+    String solvePrompt;
+
+    @Option(names = "--no-solve-check", description = "Skip the check that the examiner answers the rephrasing with the reference answer.")
+    boolean noSolveCheck;
+
+    @Mixin
+    EndpointOptions endpoint;
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Override
+    public Integer call() throws Exception {
+      SaerlConfig config = connection.resolve();
+      String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
+      var settings = new Rephraser.Settings(prompt, solvePrompt, !noSolveCheck, temperature, maxTokens, perQuery, limit, seed);
+      try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
+           ExaminerClient examiner = new ExaminerClient(endpoint.config(System.getenv()))) {
+        Topics topics = new Topics(config.topicPrefix(), registry);
+        List<Query> queries = QueriesSnapshot.read(config.kafkaClient(), topics, dataset, Duration.ofSeconds(60));
+        if (queries.isEmpty()) {
+          throw new IllegalArgumentException("the queries topic holds no query of dataset '" + dataset + "'");
+        }
+        Rephraser.Summary summary;
+        try (KafkaQuerySink sink = new KafkaQuerySink(config.kafkaClient(), topics)) {
+          summary = new Rephraser(examiner, settings, sink::query).run(queries);
+          sink.flush();
+        }
+        System.out.println("examiner " + endpoint.url + ": " + summary);
+        summary.examples().forEach(e -> System.out.println("  " + e));
+        return summary.stoppedAtDeadline() ? 2 : 0;
+      }
+    }
+  }
+}

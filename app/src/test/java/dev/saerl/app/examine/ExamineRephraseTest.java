@@ -1,0 +1,256 @@
+package dev.saerl.app.examine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.saerl.app.cli.ExamineCommand;
+import dev.saerl.app.embedded.EmbeddedStack;
+import dev.saerl.app.serve.OpenAiServer;
+import dev.saerl.producers.examine.ExaminerClient;
+import dev.saerl.producers.examine.QueriesSnapshot;
+import dev.saerl.producers.examine.Rephraser;
+import dev.saerl.producers.ingest.Ingestor;
+import dev.saerl.producers.ingest.KafkaQuerySink;
+import dev.saerl.producers.ingest.Split;
+import dev.saerl.schemas.avro.Query;
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.Topics;
+import dev.saerl.workers.pack.ModelPack;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The examiner's rephrasings on the real broker and registry: end to end against {@code saerl serve} on the bundled
+ * pack (behind a recording pass-through, so the test sees every prompt), and through the CLI against a stub that
+ * answers good and bad rephrasings on purpose.
+ */
+@Tag("integration")
+@Timeout(value = 8, unit = TimeUnit.MINUTES)
+class ExamineRephraseTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String PREFIX = "e.";
+  @TempDir
+  static Path dir;
+  static EmbeddedStack stack;
+  static HttpSchemaRegistry registry;
+  static Topics topics;
+  static Properties client;
+  static OpenAiServer serve;
+
+  @BeforeAll
+  static void start() {
+    stack = EmbeddedStack.start(dir.resolve("data"), PREFIX);
+    registry = new HttpSchemaRegistry(stack.registryUrl());
+    topics = new Topics(PREFIX, registry);
+    client = new Properties();
+    client.put("bootstrap.servers", stack.bootstrapServers());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (serve != null) {
+      serve.close();
+    }
+    registry.close();
+    stack.close();
+  }
+
+  /** A chat endpoint on loopback: {@code answer} maps each request body to a reply body; every user message is kept. */
+  static final class Endpoint implements AutoCloseable {
+    final HttpServer server;
+    final List<String> users = new CopyOnWriteArrayList<>();
+
+    Endpoint(Function<JsonNode, String> answer) throws IOException {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      server.createContext("/v1/chat/completions", exchange -> {
+        try (exchange) {
+          JsonNode body = JSON.readTree(exchange.getRequestBody().readAllBytes());
+          users.add(body.at("/messages/0/content").asText());
+          send(exchange, answer.apply(body));
+        }
+      });
+      server.start();
+    }
+
+    static void send(HttpExchange exchange, String reply) throws IOException {
+      byte[] bytes = reply.getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    }
+
+    URI url() {
+      return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1");
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
+  }
+
+  /** The dataset's non-KNOWN groups, and the questions of every query in one of them. */
+  static Set<String> heldOutQuestions(List<Query> queries) {
+    Set<String> groups = queries.stream().filter(q -> q.getSplit() != dev.saerl.schemas.avro.Split.KNOWN)
+        .map(Query::getGroupId).collect(Collectors.toSet());
+    return queries.stream().filter(q -> groups.contains(q.getGroupId())).map(Query::getQuestion).collect(Collectors.toSet());
+  }
+
+  static Query query(String dataset, String id, String group, dev.saerl.schemas.avro.Split split, String question, String answer) {
+    return Query.newBuilder().setQueryId(id).setDataset(dataset).setGroupId(group).setQuestion(question).setReferenceAnswer(answer)
+        .setSplit(split).setFormat(dev.saerl.schemas.avro.SourceFormat.GENERIC).setSourceFile("test").setSourceLine(1).build();
+  }
+
+  @Test
+  void rephrasingsFromSaerlServeAreVerifiedCountedAndNoHeldOutGroupIsEverAsked() throws Exception {
+    Path root = Path.of(System.getProperty("saerl.repo.root", ".."));
+    Path file = dir.resolve("arith30.jsonl");
+    Files.write(file, Files.readAllLines(root.resolve("datasets/arith.jsonl")).subList(0, 30));
+    try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
+      new Ingestor("arith-e2e", Split.DEFAULT, sink).ingest(file, b -> {});
+    }
+    List<Query> ingested = QueriesSnapshot.read(client, topics, "arith-e2e", Duration.ofSeconds(30));
+    assertEquals(30, ingested.size());
+    Query unknown = ingested.stream().filter(q -> q.getSplit() == dev.saerl.schemas.avro.Split.UNKNOWN).findFirst().orElseThrow();
+    try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) { // tempting: a record claiming KNOWN inside an UNKNOWN group
+      sink.query(query("arith-e2e", "claims-known", unknown.getGroupId(), dev.saerl.schemas.avro.Split.KNOWN,
+          "Tom has 5 pens. He buys 7 more. How many pens does Tom have now?", "12"));
+      sink.flush();
+    }
+    List<Query> dataset = QueriesSnapshot.read(client, topics, "arith-e2e", Duration.ofSeconds(30));
+    Set<String> heldOut = heldOutQuestions(dataset);
+    long eligible = dataset.stream().filter(q -> !heldOut.contains(q.getQuestion())).count();
+    assertTrue(heldOut.size() >= 4 && eligible >= 6, "the first 30 rows hold both kinds: " + heldOut.size() + " held out");
+
+    ModelPack pack = ModelPack.load(root.resolve("models/arith"));
+    serve = OpenAiServer.start(pack, 1, OpenAiServer.Config.loopback(0));
+    HttpClient http = HttpClient.newHttpClient();
+    Rephraser.Summary summary;
+    try (Endpoint passThrough = new Endpoint(body -> forward(http, serve.url() + "/chat/completions", body));
+         ExaminerClient examiner = new ExaminerClient(new ExaminerClient.Config(passThrough.url(), null, null, 50,
+             Duration.ofSeconds(60), Duration.ofMinutes(4), 3, Duration.ofMillis(100)));
+         KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
+      summary = new Rephraser(examiner, Rephraser.Settings.defaults(), sink::query).run(dataset);
+      sink.flush();
+      System.out.println("saerl serve as examiner: " + summary);
+      summary.examples().forEach(e -> System.out.println("  " + e));
+      for (String user : passThrough.users) {
+        for (String q : heldOut) {
+          assertFalse(user.contains(q), "a held-out group's question reached the examiner: " + user);
+        }
+      }
+      assertTrue(passThrough.users.size() >= eligible, "every eligible query was asked: " + passThrough.users.size());
+    }
+    assertEquals(eligible, summary.eligible());
+    assertEquals(eligible, summary.asked());
+    assertEquals(0, summary.failed(), summary.examples().toString());
+    assertEquals(summary.asked(), summary.accepted() + summary.rejected().values().stream().mapToInt(Integer::intValue).sum());
+
+    List<Query> after = QueriesSnapshot.read(client, topics, "arith-e2e", Duration.ofSeconds(30));
+    Map<String, Query> byId = after.stream().collect(Collectors.toMap(Query::getQueryId, q -> q));
+    List<Query> written = after.stream().filter(q -> q.getProvenance() != null).toList();
+    assertEquals(summary.accepted(), written.size());
+    for (Query r : written) {
+      Query source = byId.get(r.getProvenance().getSourceQueryId());
+      assertEquals(source.getGroupId(), r.getGroupId());
+      assertEquals(source.getSplit(), r.getSplit());
+      assertFalse(heldOut.contains(source.getQuestion()));
+      assertEquals(serve.model(), r.getProvenance().getModel());
+    }
+  }
+
+  static String forward(HttpClient http, String url, JsonNode body) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
+      return r.body();
+    } catch (IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void throughTheCliAGoodRephrasingLandsWithProvenanceAndOnesThatChangeTheAnswerDoNot() throws Exception {
+    String ds = "stub-e2e";
+    List<Query> rows = List.of(
+        query(ds, "good", "g1", dev.saerl.schemas.avro.Split.KNOWN, "Ann has 4 cups. She gets 3 more. How many cups now?", "7"),
+        query(ds, "changed", "g2", dev.saerl.schemas.avro.Split.KNOWN, "Bob has 10 hats. He loses 2. How many hats now?", "8"),
+        query(ds, "unsolved", "g3", dev.saerl.schemas.avro.Split.KNOWN, "Cal has 6 pens. He finds 5 more. How many pens now?", "11"),
+        query(ds, "held-out", "g4", dev.saerl.schemas.avro.Split.UNKNOWN, "Dee has 9 keys. She finds 1 more. How many keys now?", "10"),
+        query(ds, "val", "g5", dev.saerl.schemas.avro.Split.KNOWN_VAL, "Eve has 2 cats. She gets 2 more. How many cats now?", "4"),
+        query(ds, "claims-known", "g4", dev.saerl.schemas.avro.Split.KNOWN, "Dee owns 9 keys and finds 1 more. How many keys?", "10"));
+    try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
+      rows.forEach(sink::query);
+      sink.flush();
+    }
+    Map<String, String> answers = rows.stream().collect(Collectors.toMap(Query::getQuestion, Query::getReferenceAnswer));
+    String problem = "Problem: ";
+    Function<JsonNode, String> stub = body -> {
+      String user = body.at("/messages/0/content").asText();
+      String content;
+      if (user.contains(problem)) { // a rephrasing request: keep the numbers, except for Bob's hats
+        String q = user.substring(user.indexOf(problem) + problem.length());
+        content = q.replace("has", "owns").replace("10 hats", "12 hats");
+      } else { // a solve request: the right answer, except for Cal's pens
+        String original = answers.keySet().stream().filter(k -> k.replace("has", "owns").equals(user)).findFirst().orElse("");
+        content = user.contains("Cal") ? "The answer is 12." : "The answer is " + answers.getOrDefault(original, "?") + ".";
+      }
+      var reply = JSON.createObjectNode().put("model", "stub-model");
+      reply.putArray("choices").addObject().putObject("message").put("role", "assistant").put("content", content);
+      return reply.toString();
+    };
+    try (Endpoint examiner = new Endpoint(stub)) {
+      int exit = new CommandLine(new ExamineCommand()).execute("rephrase", "--dataset", ds, "--examiner-url", examiner.url().toString(),
+          "--rate", "50", "--bootstrap-servers", stack.bootstrapServers(), "--registry-url", stack.registryUrl(), "--topic-prefix", PREFIX);
+      assertEquals(0, exit);
+      for (String user : examiner.users) {
+        assertFalse(user.contains("Dee") || user.contains("Eve"), "a held-out group reached the examiner: " + user);
+      }
+      assertEquals(5, examiner.users.size(), "3 rephrasings asked, 2 passed the numbers rule and were solved");
+    }
+    List<Query> written = QueriesSnapshot.read(client, topics, ds, Duration.ofSeconds(30)).stream()
+        .filter(q -> q.getProvenance() != null).toList();
+    assertEquals(1, written.size(), written.toString());
+    Query r = written.getFirst();
+    assertEquals("good", r.getProvenance().getSourceQueryId());
+    assertEquals("Ann owns 4 cups. She gets 3 more. How many cups now?", r.getQuestion());
+    assertEquals("g1", r.getGroupId());
+    assertEquals(dev.saerl.schemas.avro.Split.KNOWN, r.getSplit());
+    assertEquals("7", r.getReferenceAnswer());
+    assertEquals("stub-model", r.getProvenance().getModel());
+    assertTrue(r.getProvenance().getEndpoint().startsWith("http://127.0.0.1:"), r.getProvenance().getEndpoint());
+    assertEquals("numbers-kept+solved", r.getProvenance().getCheck());
+  }
+}
