@@ -6,6 +6,7 @@ import static dev.saerl.schemas.topics.TopicSpec.CleanupPolicy.DELETE;
 import dev.saerl.schemas.avro.Correction;
 import dev.saerl.schemas.avro.DeadLetter;
 import dev.saerl.schemas.avro.Evaluation;
+import dev.saerl.schemas.avro.FeatureLabel;
 import dev.saerl.schemas.avro.FeatureStats;
 import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.ModelVersion;
@@ -42,11 +43,14 @@ public final class TopicSpecs {
       new TopicSpec<>("evaluations", Evaluation.class, "evaluation_id", 1, DELETE, MONTH);
   public static final TopicSpec<SplitPin> DATASET_SPLITS =
       new TopicSpec<>("dataset-splits", SplitPin.class, "dataset", 1, COMPACT, null);
+  public static final TopicSpec<FeatureLabel> FEATURE_LABELS =
+      new TopicSpec<>("feature-labels", FeatureLabel.class, "dataset/model_version/sae_id/feature_id", 1, COMPACT, null);
   public static final TopicSpec<DeadLetter> DEAD_LETTERS =
       new TopicSpec<>("dead-letters", DeadLetter.class, "source", 1, DELETE, WEEK);
 
   public static final List<TopicSpec<?>> ALL = List.of(QUERIES, GENERATIONS, SAMPLE_FEATURES, VERDICTS,
-      FEATURE_STATS, STEERING_PLANS, CORRECTIONS, MODEL_VERSIONS, EVALUATIONS, DATASET_SPLITS, DEAD_LETTERS);
+      FEATURE_STATS, STEERING_PLANS, CORRECTIONS, MODEL_VERSIONS, EVALUATIONS, DATASET_SPLITS,
+      FEATURE_LABELS, DEAD_LETTERS);
 
   private TopicSpecs() {}
 }

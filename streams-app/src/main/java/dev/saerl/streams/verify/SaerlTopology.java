@@ -2,6 +2,7 @@ package dev.saerl.streams.verify;
 
 import dev.saerl.schemas.avro.Correction;
 import dev.saerl.schemas.avro.Evaluation;
+import dev.saerl.schemas.avro.FeatureLabel;
 import dev.saerl.schemas.avro.FeatureStats;
 import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.SampleFeatures;
@@ -51,6 +52,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       the newest version's plan once it has one).</li>
  *   <li>fix rates: corrections grouped by dataset into {@link #FIX_RATES_STORE}; every change
  *       republishes the dataset's fix rate per arm and per (arm, strength) to evaluations.</li>
+ *   <li>labels: feature-labels, an examiner's labels with their detection scores, as the global table
+ *       {@link #FEATURE_LABELS_STORE}, which the HTTP API shows beside each feature.</li>
  * </ul>
  * Generations, sample-features and queries share the key and partition count, so the join and the
  * per-query state need no repartition. A generation whose query is not (yet) in the table produces
@@ -60,6 +63,8 @@ public final class SaerlTopology {
   public static final String QUERIES_STORE = "queries-table";
   /** Per dataset, the fix rates of the corrections' arms ({@link FixRates}). */
   public static final String FIX_RATES_STORE = "fix-rates";
+  /** Every instance's copy of feature-labels (key {@link dev.saerl.schemas.topics.FeatureLabels#key}): small, so global. */
+  public static final String FEATURE_LABELS_STORE = "feature-labels";
   /** Name of the internal repartition topic carrying statistics deltas keyed by dataset. */
   public static final String DELTAS_TOPIC = "stats-deltas";
 
@@ -121,6 +126,11 @@ public final class SaerlTopology {
         .flatMap((dataset, rates) -> rates.evaluations(dataset).stream()
             .map(e -> KeyValue.pair(e.getEvaluationId(), e)).toList())
         .to(evaluations.name(), Produced.with(evaluations.keySerde(), evaluations.valueSerde()));
+
+    Topic<String, FeatureLabel> featureLabels = topics.get(TopicSpecs.FEATURE_LABELS);
+    b.globalTable(featureLabels.name(), Consumed.with(featureLabels.keySerde(), featureLabels.valueSerde()),
+        Materialized.<String, FeatureLabel, KeyValueStore<Bytes, byte[]>>as(FEATURE_LABELS_STORE)
+            .withKeySerde(featureLabels.keySerde()).withValueSerde(featureLabels.valueSerde()));
     return b.build();
   }
 

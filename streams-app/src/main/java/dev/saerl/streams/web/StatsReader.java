@@ -1,9 +1,10 @@
 package dev.saerl.streams.web;
 
 import dev.saerl.schemas.avro.Evaluation;
+import dev.saerl.schemas.avro.FeatureLabel;
 import dev.saerl.schemas.avro.SteeringPlan;
+import dev.saerl.schemas.topics.FeatureLabels;
 import dev.saerl.streams.fix.FixRates;
-import dev.saerl.streams.verify.SaerlTopology;
 import dev.saerl.streams.stats.DatasetStatsProcessor;
 import dev.saerl.streams.stats.DatasetTotals;
 import dev.saerl.streams.stats.DatasetVersions;
@@ -13,6 +14,7 @@ import dev.saerl.streams.stats.FeatureSums;
 import dev.saerl.streams.stats.StatsConfig;
 import dev.saerl.streams.stats.StatsScope;
 import dev.saerl.streams.stats.StatsStores;
+import dev.saerl.streams.verify.SaerlTopology;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -130,7 +132,7 @@ public final class StatsReader {
         .thenComparing(m -> m.ranked() ? -m.score() : -Math.abs(m.logOdds())).thenComparingInt(FeatureMeasures::featureId));
     List<Map<String, Object>> out = new ArrayList<>();
     for (FeatureMeasures m : all.subList(0, Math.min(limit, all.size()))) {
-      out.add(json(m, plan));
+      out.add(json(m, plan, label(scope.get(), m.featureId())));
     }
     return Optional.of(out);
   }
@@ -149,7 +151,8 @@ public final class StatsReader {
     }
     List<FeatureMeasures> all = DatasetStatsProcessor.features(store(StatsStores.FEATURE_SUMS), scope.get(), t.get(), config);
     FeatureMeasures m = all.stream().filter(x -> x.featureId() == featureId).findFirst().orElseThrow();
-    Map<String, Object> out = json(m, this.<SteeringPlan>store(StatsStores.VERSION_PLANS).get(scope.get().key()));
+    Map<String, Object> out = json(m, this.<SteeringPlan>store(StatsStores.VERSION_PLANS).get(scope.get().key()),
+        label(scope.get(), featureId));
     List<Map<String, Object>> examples = new ArrayList<>();
     List<FeatureExample> list = this.<List<FeatureExample>>store(StatsStores.FEATURE_EXAMPLES).get(key);
     for (FeatureExample e : list == null ? List.<FeatureExample>of() : list) {
@@ -216,7 +219,13 @@ public final class StatsReader {
     return scope(dataset, version).map(s -> this.<SteeringPlan>store(StatsStores.VERSION_PLANS).get(s.key()));
   }
 
-  private static Map<String, Object> json(FeatureMeasures m, SteeringPlan plan) {
+  /** The examiner's label of the feature in this version, or null (the feature-labels global table). */
+  private FeatureLabel label(StatsScope scope, int featureId) {
+    return this.<FeatureLabel>store(SaerlTopology.FEATURE_LABELS_STORE)
+        .get(FeatureLabels.key(scope.dataset(), scope.modelVersion(), scope.saeId(), featureId));
+  }
+
+  private static Map<String, Object> json(FeatureMeasures m, SteeringPlan plan, FeatureLabel label) {
     FeatureSums s = m.sums();
     Map<String, Object> x = new LinkedHashMap<>();
     x.put("feature_id", m.featureId());
@@ -232,6 +241,13 @@ public final class StatsReader {
     x.put("cohens_d", finite(m.cohensD()));
     x.put("paired_mean_diff", finite(m.pairedMeanDiff()));
     x.put("paired_se", finite(m.pairedSe()));
+    if (label != null) { // the label beside its detection score, and who wrote both
+      x.put("label", label.getLabel());
+      x.put("label_accuracy", label.getDetectionAccuracy());
+      x.put("label_trials", label.getDetectionTrials());
+      x.put("label_model", label.getModel());
+      x.put("label_endpoint", label.getEndpoint());
+    }
     return x;
   }
 

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.saerl.schemas.avro.FeatureLabel;
 import dev.saerl.schemas.avro.Split;
 import dev.saerl.schemas.registry.InMemorySchemaRegistry;
+import dev.saerl.schemas.topics.FeatureLabels;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.streams.bench.SyntheticSamples;
@@ -64,7 +66,36 @@ class StatsWebTest {
     }
     driver.advanceWallClockTime(Duration.ofSeconds(5));
     StatsReader reader = new StatsReader(driver::getKeyValueStore, config);
+    labelTopFeature(topics, reader);
     server = StatsHttpServer.start(new InetSocketAddress("127.0.0.1", 0), reader, Routing::local);
+  }
+
+  static final String LABEL = "mentions an answer";
+
+  /** An examiner's label for arith's top feature, as examine label publishes it. */
+  static void labelTopFeature(Topics topics, StatsReader reader) {
+    var d = reader.dataset("arith", StatsReader.Version.NEWEST).orElseThrow();
+    int top = (int) reader.features("arith", StatsReader.Version.NEWEST, 1).orElseThrow().getFirst().get("feature_id");
+    var label = FeatureLabel.newBuilder().setDataset("arith").setModelVersion((String) d.get("model_version"))
+        .setSaeId((String) d.get("sae_id")).setFeatureId(top).setLabel(LABEL).setLabelSteps(4).setDetectionTrials(8)
+        .setDetectionCorrect(6).setDetectionAccuracy(0.75).setEndpoint("http://127.0.0.1:8000/v1").setModel("arith-base-v1").build();
+    var l = topics.get(TopicSpecs.FEATURE_LABELS);
+    driver.createInputTopic(l.name(), l.keySerde().serializer(), l.valueSerde().serializer())
+        .pipeInput(FeatureLabels.key(label.getDataset(), label.getModelVersion(), label.getSaeId(), top), label);
+  }
+
+  @Test
+  void anExaminersLabelIsServedBesideItsFeatureWithItsDetectionScoreAndWhoWroteIt() throws Exception {
+    JsonNode features = json("/api/datasets/arith/features?limit=3");
+    JsonNode top = features.get(0);
+    assertEquals(LABEL, top.get("label").asText(), top.toString());
+    assertEquals(0.75, top.get("label_accuracy").asDouble());
+    assertEquals(8, top.get("label_trials").asInt());
+    assertEquals("arith-base-v1", top.get("label_model").asText());
+    assertEquals("http://127.0.0.1:8000/v1", top.get("label_endpoint").asText());
+    assertFalse(features.get(1).has("label"), "an unlabelled feature has no label field");
+    assertEquals(LABEL, json("/api/datasets/arith/features/" + top.get("feature_id").asInt()).get("label").asText());
+    assertFalse(json("/api/datasets/" + enc("gsm <8k>") + "/features?limit=1").get(0).has("label"), "labels are per dataset");
   }
 
   @AfterAll
@@ -160,6 +191,7 @@ class StatsWebTest {
     assertTrue(dom.contains("<tr class=\"feature in-plan\" data-feature=\"" + top.get("feature_id").asInt() + "\">"),
         "feature table rendered with the top feature marked as in the plan:\n" + dom);
     assertTrue(dom.contains(plan), "plan version shown");
+    assertTrue(dom.contains(LABEL + " (75% of 8)"), "the examiner's label beside its detection score");
     assertTrue(dom.contains("id=\"examples\""), "the top feature's examples shown");
     assertTrue(dom.contains("The answer is") || dom.contains("Step "), "example step texts shown");
     assertFalse(dom.contains("id=\"error\">") && !dom.contains("id=\"error\"></div>"), "no error shown");
