@@ -2,11 +2,16 @@ package dev.saerl.app.cli;
 
 import dev.saerl.app.config.SaerlConfig;
 import dev.saerl.producers.examine.ExaminerClient;
+import dev.saerl.producers.examine.FeatureLabeller;
 import dev.saerl.producers.examine.QueriesSnapshot;
 import dev.saerl.producers.examine.Rephraser;
 import dev.saerl.producers.ingest.KafkaQuerySink;
+import dev.saerl.schemas.avro.FeatureLabel;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.FeatureLabels;
+import dev.saerl.schemas.topics.Topic;
+import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import java.io.IOException;
 import java.net.URI;
@@ -15,12 +20,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "examine", mixinStandardHelpOptions = true, subcommands = ExamineCommand.Rephrase.class,
+@Command(name = "examine", mixinStandardHelpOptions = true, subcommands = {ExamineCommand.Rephrase.class, ExamineCommand.Label.class},
     description = {"An EXAMINER model on any OpenAI-compatible endpoint (saerl serve included) at work on a dataset. docs/examiner.md."})
 public final class ExamineCommand {
   /** Where the examiner is and how patiently to ask it; shared by every examine subcommand. */
@@ -124,6 +133,62 @@ public final class ExamineCommand {
         }
         System.out.println("examiner " + endpoint.url + ": " + summary);
         summary.examples().forEach(e -> System.out.println("  " + e));
+        return summary.stoppedAtDeadline() ? 2 : 0;
+      }
+    }
+  }
+
+  @Command(name = "label", mixinStandardHelpOptions = true,
+      description = {"Asks the examiner for a short label of each of a dataset's top features (the Streams app's feature table),",
+          "from half of its top activating steps, and scores the label by detection: the examiner, given only the label,",
+          "says yes or no for the other half and as many steps of other features; the share right is published with the",
+          "label, the endpoint and the model to feature-labels, and shown beside the feature on the Streams app's page."})
+  static final class Label implements Callable<Integer> {
+    @Option(names = "--dataset", required = true, paramLabel = "NAME", description = "The dataset whose features to label.")
+    String dataset;
+
+    @Option(names = "--stats-url", defaultValue = "http://127.0.0.1:7070", paramLabel = "URL",
+        description = "The Streams app's HTTP API (default ${DEFAULT-VALUE}).")
+    URI statsUrl;
+
+    @Option(names = "--stats-token-file", paramLabel = "FILE", description = "The Streams app's API token, when it has one.")
+    Path statsTokenFile;
+
+    @Option(names = "--features", defaultValue = "10", description = "Label this many of the top features (default ${DEFAULT-VALUE}).")
+    int features;
+
+    @Option(names = "--min-steps", defaultValue = "4", description = "Skip features with fewer distinct top steps (default ${DEFAULT-VALUE}).")
+    int minSteps;
+
+    @Option(names = "--seed", defaultValue = "17", description = "Seed of the negatives' draw and of each request (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Mixin
+    EndpointOptions endpoint;
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Override
+    public Integer call() throws Exception {
+      SaerlConfig config = connection.resolve();
+      String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
+      String token = statsTokenFile == null ? null : Files.readString(statsTokenFile).strip();
+      var settings = new FeatureLabeller.Settings(statsUrl, token, features, minSteps, seed);
+      Properties p = new Properties();
+      p.putAll(config.kafkaClient());
+      p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+      p.put(ProducerConfig.ACKS_CONFIG, "all");
+      try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
+           ExaminerClient examiner = new ExaminerClient(endpoint.config(System.getenv()))) {
+        Topic<String, FeatureLabel> labels = new Topics(config.topicPrefix(), registry).get(TopicSpecs.FEATURE_LABELS);
+        FeatureLabeller.Summary summary;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+          summary = new FeatureLabeller(examiner, settings, l -> producer.send(labels.record(
+              FeatureLabels.key(l.getDataset(), l.getModelVersion(), l.getSaeId(), l.getFeatureId()), l))).run(dataset);
+          producer.flush();
+        }
+        System.out.println("examiner " + endpoint.url + ": " + summary);
         return summary.stoppedAtDeadline() ? 2 : 0;
       }
     }

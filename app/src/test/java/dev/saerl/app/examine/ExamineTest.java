@@ -19,7 +19,11 @@ import dev.saerl.producers.ingest.KafkaQuerySink;
 import dev.saerl.producers.ingest.Split;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
+import dev.saerl.streams.StreamsService;
+import dev.saerl.streams.bench.SyntheticSamples;
+import dev.saerl.streams.stats.StatsConfig;
 import dev.saerl.workers.pack.ModelPack;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -50,13 +54,14 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The examiner's rephrasings on the real broker and registry: end to end against {@code saerl serve} on the bundled
+ * The examiner on the real broker and registry. Rephrasings: end to end against {@code saerl serve} on the bundled
  * pack (behind a recording pass-through, so the test sees every prompt), and through the CLI against a stub that
- * answers good and bad rephrasings on purpose.
+ * answers good and bad rephrasings on purpose. Labels: through the CLI against {@code saerl serve}, from the Streams
+ * app's top activating steps back to its API.
  */
 @Tag("integration")
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
-class ExamineRephraseTest {
+class ExamineTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String PREFIX = "e.";
   @TempDir
@@ -252,5 +257,69 @@ class ExamineRephraseTest {
     assertEquals("stub-model", r.getProvenance().getModel());
     assertTrue(r.getProvenance().getEndpoint().startsWith("http://127.0.0.1:"), r.getProvenance().getEndpoint());
     assertEquals("numbers-kept+solved", r.getProvenance().getCheck());
+  }
+
+  @Test
+  void labelsFromSaerlServeReachTheStreamsAppBesideTheirFeaturesWithDetectionScoresAndTheirModel() throws Exception {
+    String ds = "synth";
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(client,
+        new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      var q = topics.get(TopicSpecs.QUERIES);
+      var g = topics.get(TopicSpecs.GENERATIONS);
+      var f = topics.get(TopicSpecs.SAMPLE_FEATURES);
+      var samples = SyntheticSamples.generate(ds, dev.saerl.schemas.avro.Split.KNOWN, 60, 4, 3);
+      samples.forEach(d -> producer.send(q.record(d.query().getQueryId(), d.query())));
+      producer.flush(); // the queries first: a generation whose query is not in the table yet gets no verdict
+      for (var d : samples) {
+        d.generations().forEach(x -> producer.send(g.record(x.getQueryId(), x)));
+        d.features().forEach(x -> producer.send(f.record(x.getQueryId(), x)));
+      }
+      producer.flush();
+    }
+    if (serve == null) {
+      serve = OpenAiServer.start(ModelPack.load(Path.of(System.getProperty("saerl.repo.root", "..")).resolve("models/arith")), 1,
+          OpenAiServer.Config.loopback(0));
+    }
+    try (StreamsService streams = StreamsService.start(topics, client, "e-streams", dir.resolve("streams"),
+        new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, false)) {
+      streams.awaitRunning(Duration.ofSeconds(60));
+      String base = streams.url().replaceAll("/$", "");
+      HttpClient http = HttpClient.newHttpClient();
+      poll(http, base + "/api/datasets/" + ds, n -> n.get("samples_correct").asInt() + n.get("samples_incorrect").asInt() == 60 * 4);
+      JsonNode features = poll(http, base + "/api/datasets/" + ds + "/features?limit=3", n -> n.size() == 3);
+      int exit = new CommandLine(new ExamineCommand()).execute("label", "--dataset", ds, "--stats-url", base, "--features", "3",
+          "--examiner-url", serve.url(), "--rate", "50", "--bootstrap-servers", stack.bootstrapServers(),
+          "--registry-url", stack.registryUrl(), "--topic-prefix", PREFIX);
+      assertEquals(0, exit);
+      JsonNode labelled = poll(http, base + "/api/datasets/" + ds + "/features?limit=3", n -> n.get(2).has("label"));
+      for (int i = 0; i < 3; i++) {
+        JsonNode x = labelled.get(i);
+        assertEquals(features.get(i).get("feature_id"), x.get("feature_id"));
+        assertEquals(serve.model(), x.get("label_model").asText(), x.toString());
+        assertEquals(serve.url(), x.get("label_endpoint").asText());
+        assertTrue(x.get("label_trials").asInt() >= 2, x.toString());
+        double acc = x.get("label_accuracy").asDouble();
+        assertTrue(acc >= 0 && acc <= 1, x.toString());
+        System.out.println("saerl serve labelled feature " + x.get("feature_id") + ": \"" + x.get("label").asText() + "\" detection "
+            + acc + " of " + x.get("label_trials"));
+      }
+    }
+  }
+
+  static JsonNode poll(HttpClient http, String url, java.util.function.Predicate<JsonNode> done) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    String last = "";
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+      last = r.statusCode() + " " + r.body();
+      if (r.statusCode() == 200) {
+        JsonNode n = JSON.readTree(r.body());
+        if (done.test(n)) {
+          return n;
+        }
+      }
+      Thread.sleep(200); // polling a condition with a timeout, not waiting on the clock for a result
+    }
+    throw new AssertionError(url + " did not reach the condition in 120 s; last: " + last);
   }
 }
