@@ -56,11 +56,17 @@ public final class Evaluator {
   /** The accuracy of {@code arm} (a version, a baseline) as an Evaluation with its Wilson interval. */
   public static Evaluation accuracy(String dataset, String modelVersion, String planVersion, String arm, int round,
                                     boolean[] ok) {
+    return rate("accuracy", dataset, modelVersion, planVersion, arm, round, ok);
+  }
+
+  /** A rate named {@code metric} (e.g. accuracy_known_val, the finetune role's acceptance set) with its Wilson interval. */
+  public static Evaluation rate(String metric, String dataset, String modelVersion, String planVersion, String arm, int round,
+                                boolean[] ok) {
     long successes = count(ok);
     Wilson w = Wilson.of(successes, ok.length);
     return Evaluation.newBuilder()
-        .setEvaluationId("e-" + Sha256.of("accuracy|" + modelVersion + "|" + planVersion + "|" + arm + "|" + dataset + "|0").substring(0, 24))
-        .setMetric("accuracy").setModelVersion(modelVersion).setPlanVersion(planVersion).setDataset(dataset).setArm(arm)
+        .setEvaluationId("e-" + Sha256.of(metric + "|" + modelVersion + "|" + planVersion + "|" + arm + "|" + dataset + "|0").substring(0, 24))
+        .setMetric(metric).setModelVersion(modelVersion).setPlanVersion(planVersion).setDataset(dataset).setArm(arm)
         .setRound(round).setTrials(ok.length).setSuccesses(successes).setRate(w.rate()).setCiLow(w.low())
         .setCiHigh(w.high()).setSeed(0).build();
   }

@@ -241,13 +241,7 @@ public final class Demo {
    * least 2 sqrt(discordant), about one-sided 2.5%.
    */
   static boolean beats(boolean[] candidate, boolean[] current) {
-    int wins = 0;
-    int losses = 0;
-    for (int i = 0; i < candidate.length; i++) {
-      wins += candidate[i] && !current[i] ? 1 : 0;
-      losses += !candidate[i] && current[i] ? 1 : 0;
-    }
-    return wins - losses >= Math.max(1, 2 * Math.sqrt(wins + losses));
+    return dev.saerl.finetune.PairedSignTest.beats(candidate, current);
   }
 
   private List<Generation> generate(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int queryCount,
