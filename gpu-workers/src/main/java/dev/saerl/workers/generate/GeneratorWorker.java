@@ -16,6 +16,7 @@ import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.sae.SparseAutoencoder;
+import dev.saerl.workers.sae.SparseCodes;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -142,16 +143,24 @@ public final class GeneratorWorker implements Runnable, AutoCloseable {
     } catch (RuntimeException e) {
       throw Stopped.inference("generating " + requests.size() + " samples for " + batch.size() + " queries", records, e);
     }
+    List<List<SparseCodes>> codes;
+    try {
+      // the batch's samples encoded together (runs of up to SparseAutoencoder.ENCODE_RUN_ROWS rows), not one run each
+      codes = sae.encodeEach(results.stream().map(GenerationResult::hookResiduals).toList());
+    } catch (RuntimeException e) {
+      throw Stopped.inference("SAE features of " + results.size() + " samples of " + batch.size() + " queries", records, e);
+    }
     for (int qi = 0; qi < batch.size(); qi++) {
       Query q = batch.get(qi);
       for (int i = 0; i < settings.samples(); i++) {
-        GenerationResult r = results.get(qi * settings.samples() + i);
-        long seed = requests.get(qi * settings.samples() + i).seed();
+        int at = qi * settings.samples() + i;
+        GenerationResult r = results.get(at);
+        long seed = requests.get(at).seed();
         SampleBuilder.Sample sample;
         try {
-          sample = builder.build(q, r, i, seed, settings.temperature(), sae.encode(r.hookResiduals()));
+          sample = builder.build(q, r, i, seed, settings.temperature(), codes.get(at));
         } catch (RuntimeException e) {
-          throw Stopped.inference("SAE features of sample " + i + " of query " + q.getQueryId(), records, e);
+          throw Stopped.inference("step features of sample " + i + " of query " + q.getQueryId(), records, e);
         }
         send(topics.get(TopicSpecs.GENERATIONS), q.getQueryId(), sample.generation());
         send(topics.get(TopicSpecs.SAMPLE_FEATURES), q.getQueryId(), sample.features());

@@ -2,17 +2,14 @@ package dev.saerl.workers.inference;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.saerl.workers.pack.Architecture;
 import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.pack.ModelPackException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -32,8 +29,19 @@ public final class OnnxDecoder implements AutoCloseable {
   private final Architecture arch;
   private final List<String> pastNames = new ArrayList<>();
   private final List<String> newNames = new ArrayList<>();
+  /** The fixed inputs' native buffers, kept across passes (one pass at a time: forward is synchronized). */
+  private final PassInputs inputs;
 
   public OnnxDecoder(ModelPack pack, int threads) {
+    this(pack, threads, true);
+  }
+
+  /**
+   * With {@code reuseInputs} false every pass allocates its input buffers afresh, as the decoder
+   * did before they were pooled: the reference that tests and the hot-path benchmark compare with.
+   */
+  public OnnxDecoder(ModelPack pack, int threads, boolean reuseInputs) {
+    this.inputs = new PassInputs(reuseInputs);
     this.arch = pack.architecture();
     for (int i = 0; i < arch.nLayer(); i++) {
       pastNames.add("past_key_values." + i + ".key");
@@ -113,32 +121,25 @@ public final class OnnxDecoder implements AutoCloseable {
    * tokens attend to the cache but their keys and values are not kept: a look at the hook residuals
    * a pass would have, before the pass that counts.
    */
-  public Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq, KvCache cache,
-                      boolean append) {
-    OrtEnvironment env = OrtRuntime.env();
+  public synchronized Pass forward(long[] ids, long[] positions, long[] mask, float[] steer, int batch, int seq,
+                                   KvCache cache, boolean append) {
     if (cache != null && cache.batch() != batch) {
       throw new IllegalArgumentException("cache holds " + cache.batch() + " rows, the pass has " + batch);
     }
-    List<OnnxTensor> owned = new ArrayList<>();
     try {
       Map<String, OnnxTensor> inputs = new HashMap<>();
-      inputs.put("input_ids", track(owned, OnnxTensor.createTensor(env, longs(ids), new long[] {batch, seq})));
-      inputs.put("position_ids", track(owned, OnnxTensor.createTensor(env, longs(positions), new long[] {batch, seq})));
+      inputs.put("input_ids", this.inputs.ids(ids, new long[] {batch, seq}));
+      inputs.put("position_ids", this.inputs.positions(positions, new long[] {batch, seq}));
       if (cache != null) {
         cache.ensureRoom(seq); // before the mask and the views, which have the cache's capacity
       }
       boolean readCache = cache != null && cache.length() > 0; // an empty cache is read as no slots at all
       long[] fullMask = readCache ? cache.attentionMask(mask, seq) : mask;
-      inputs.put("attention_mask", track(owned, OnnxTensor.createTensor(env, longs(fullMask), new long[] {batch, fullMask.length / batch})));
-      float[] s = steer != null ? steer : new float[batch * seq * arch.dModel()];
-      inputs.put("steer", track(owned, OnnxTensor.createTensor(env, floats(s), new long[] {batch, seq, arch.dModel()})));
+      inputs.put("attention_mask", this.inputs.mask(fullMask, new long[] {batch, fullMask.length / batch}));
+      inputs.put("steer", this.inputs.steer(steer, new long[] {batch, seq, arch.dModel()}));
+      OnnxTensor empty = readCache ? null : this.inputs.emptyPast(new long[] {batch, arch.nKvHead(), 0, arch.headDim()});
       for (int i = 0; i < pastNames.size(); i++) {
-        if (!readCache) {
-          long[] shape = {batch, arch.nKvHead(), 0, arch.headDim()};
-          inputs.put(pastNames.get(i), track(owned, OnnxTensor.createTensor(env, floats(new float[0]), shape)));
-        } else {
-          inputs.put(pastNames.get(i), cache.tensor(i));
-        }
+        inputs.put(pastNames.get(i), readCache ? cache.tensor(i) : empty);
       }
       OrtSession.Result result = session.run(inputs);
       if (cache != null && append) {
@@ -149,29 +150,13 @@ public final class OnnxDecoder implements AutoCloseable {
       int slots = cache == null ? 0 : cache.length();
       throw new IllegalStateException("decoder forward pass failed (batch " + batch + ", seq " + seq + ", cached " + slots + "): " + e.getMessage(), e);
     } finally {
-      owned.forEach(OnnxTensor::close);
+      this.inputs.endPass();
     }
-  }
-
-  private static OnnxTensor track(List<OnnxTensor> owned, OnnxTensor t) {
-    owned.add(t);
-    return t;
-  }
-
-  private static LongBuffer longs(long[] v) {
-    LongBuffer b = ByteBuffer.allocateDirect(Math.max(8, v.length * 8)).order(ByteOrder.nativeOrder()).asLongBuffer();
-    b.put(v).flip();
-    return b;
-  }
-
-  private static FloatBuffer floats(float[] v) {
-    FloatBuffer b = ByteBuffer.allocateDirect(Math.max(4, v.length * 4)).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    b.put(v).flip();
-    return b;
   }
 
   @Override
   public void close() {
+    inputs.close();
     try {
       session.close();
     } catch (OrtException e) {

@@ -26,8 +26,13 @@ public final class OnnxGenerator implements Generator {
   private final float[] adapter;
 
   public OnnxGenerator(ModelPack pack, int threads) {
+    this(pack, threads, true);
+  }
+
+  /** With {@code reuseInputs} false, the decoder allocates its input buffers every pass (the reference; see {@link OnnxDecoder}). */
+  public OnnxGenerator(ModelPack pack, int threads, boolean reuseInputs) {
     this.pack = pack;
-    this.decoder = new OnnxDecoder(pack, threads);
+    this.decoder = new OnnxDecoder(pack, threads, reuseInputs);
     this.tokenizer = new HfTokenizer(pack.file(ModelPack.TOKENIZER_FILE), pack.bosTokenId());
     this.pieces = new String[pack.architecture().vocabSize()];
     this.adapter = pack.adapter() == null ? null : pack.adapter().vector();

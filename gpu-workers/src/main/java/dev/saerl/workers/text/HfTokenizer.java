@@ -2,10 +2,14 @@ package dev.saerl.workers.text;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.saerl.workers.pack.ModelPackException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A Hugging Face {@code tokenizer.json} through DJL's binding of the Rust tokenizers library
@@ -14,8 +18,19 @@ import java.util.Map;
  * tokenize exactly as in Python.
  */
 public final class HfTokenizer implements Tokenizer {
+  /**
+   * Decoders under which a sequence decodes to its tokens' own texts concatenated, while each is
+   * whole characters: Fuse joins them; ByteLevel maps each token to its bytes, so valid pieces join
+   * into valid text; ByteFallback turns byte tokens into bytes, and one that is a whole character
+   * alone is ASCII. Others (Metaspace, WordPiece, Strip) depend on neighbours; those and any not
+   * listed (Replace included, though alone it is per token) are left to prefix decoding.
+   */
+  static final Set<String> PIECEWISE_DECODERS = Set.of("Fuse", "ByteLevel", "ByteFallback");
+
   private final HuggingFaceTokenizer tokenizer;
   private final int bosId;
+  private final boolean piecewise;
+  private final Map<Integer, String> pieces = new ConcurrentHashMap<>();
 
   public HfTokenizer(Path tokenizerJson, int bosId) {
     System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
@@ -26,6 +41,34 @@ public final class HfTokenizer implements Tokenizer {
       throw new ModelPackException("cannot load tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
     }
     this.bosId = bosId;
+    this.piecewise = piecewise(tokenizerJson);
+  }
+
+  /** Whether the file's decoder (or every step of a Sequence of them) is one of {@link #PIECEWISE_DECODERS}. */
+  static boolean piecewise(Path tokenizerJson) {
+    try {
+      JsonNode decoder = new ObjectMapper().readTree(tokenizerJson.toFile()).path("decoder");
+      if ("Sequence".equals(decoder.path("type").asText())) {
+        boolean all = decoder.path("decoders").size() > 0;
+        for (JsonNode d : decoder.path("decoders")) {
+          all &= PIECEWISE_DECODERS.contains(d.path("type").asText());
+        }
+        return all;
+      }
+      return PIECEWISE_DECODERS.contains(decoder.path("type").asText());
+    } catch (IOException e) {
+      throw new ModelPackException("cannot read tokenizer " + tokenizerJson + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public boolean decodesPieceByPiece() {
+    return piecewise;
+  }
+
+  @Override
+  public String piece(int id) {
+    return pieces.computeIfAbsent(id, k -> decode(new int[] {k}));
   }
 
   @Override
