@@ -19,7 +19,8 @@ public final class RequestParser {
   public static final int DEFAULT_MAX_TOKENS = 128;
   public static final int MAX_STOPS = 4;
   private static final Set<String> SAERL_FIELDS = Set.of("edits", "return_features");
-  private static final Set<String> EDIT_FIELDS = Set.of("feature", "value", "mode");
+  private static final Set<String> EDIT_FIELDS = Set.of("feature", "value", "mode", "when");
+  private static final Set<String> WHEN_FIELDS = Set.of("feature", "above");
 
   private final ObjectMapper json = new ObjectMapper();
   private final Set<String> models;
@@ -179,20 +180,11 @@ public final class RequestParser {
 
   private FeatureEdit edit(JsonNode e, String at) {
     if (!e.isObject()) {
-      throw BadRequest.field(at, "must be an object {feature, value, mode}");
+      throw BadRequest.field(at, "must be an object {feature, value, mode, when}");
     }
     unknownFields(e, at, EDIT_FIELDS);
-    JsonNode f = e.get("feature");
-    if (f == null || !f.isIntegralNumber()) {
-      throw BadRequest.field(at + ".feature", "must be an integer feature id");
-    }
-    if (f.asLong() < 0 || f.asLong() >= features) {
-      throw BadRequest.field(at + ".feature", "no feature " + f.asText() + ": this pack's SAE has features 0.." + (features - 1));
-    }
-    JsonNode v = e.get("value");
-    if (v == null || !v.isNumber() || !Double.isFinite(v.asDouble())) {
-      throw BadRequest.field(at + ".value", "must be a number");
-    }
+    int f = featureId(e, at);
+    float v = number(e, "value", at);
     JsonNode m = e.get("mode");
     FeatureEdit.Mode mode = FeatureEdit.Mode.NUDGE;
     if (m != null && !m.isNull()) {
@@ -201,7 +193,35 @@ public final class RequestParser {
       }
       mode = m.asText().equals("pin") ? FeatureEdit.Mode.PIN : FeatureEdit.Mode.NUDGE;
     }
-    return new FeatureEdit(f.asInt(), (float) v.asDouble(), mode);
+    FeatureEdit.Condition when = null;
+    JsonNode w = e.get("when");
+    if (w != null && !w.isNull()) {
+      if (!w.isObject()) {
+        throw BadRequest.field(at + ".when", "must be an object {feature, above}");
+      }
+      unknownFields(w, at + ".when", WHEN_FIELDS);
+      when = new FeatureEdit.Condition(featureId(w, at + ".when"), number(w, "above", at + ".when"));
+    }
+    return new FeatureEdit(f, v, mode, when);
+  }
+
+  private int featureId(JsonNode node, String at) {
+    JsonNode f = node.get("feature");
+    if (f == null || !f.isIntegralNumber()) {
+      throw BadRequest.field(at + ".feature", "must be an integer feature id");
+    }
+    if (f.asLong() < 0 || f.asLong() >= features) {
+      throw BadRequest.field(at + ".feature", "no feature " + f.asText() + ": this pack's SAE has features 0.." + (features - 1));
+    }
+    return f.asInt();
+  }
+
+  private static float number(JsonNode node, String field, String at) {
+    JsonNode v = node.get(field);
+    if (v == null || !v.isNumber() || !Double.isFinite(v.asDouble())) {
+      throw BadRequest.field(at + "." + field, "must be a number");
+    }
+    return (float) v.asDouble();
   }
 
   private static void unknownFields(JsonNode node, String at, Set<String> known) {

@@ -10,8 +10,11 @@ public record Variant(List<FeatureEdit> edits, boolean returnFeatures) {
     edits = List.copyOf(edits);
   }
 
-  /** Pinning reads each position's own activation first, so those rows run on the edited generator. */
-  public boolean pins() {
-    return edits.stream().anyMatch(e -> e.mode() == FeatureEdit.Mode.PIN);
+  /**
+   * Pinning and conditions read each position's own activations first, so those rows run on the
+   * edited generator.
+   */
+  public boolean readsOwnActivations() {
+    return edits.stream().anyMatch(e -> e.mode() == FeatureEdit.Mode.PIN || e.when() != null);
   }
 }

@@ -22,8 +22,8 @@ import java.util.stream.Stream;
  * Runs a batch of jobs on the pack. Unedited and nudge-only rows go through the batched
  * {@link OnnxGenerator} together, whatever their temperature, seed, length, stop strings and
  * nudges (each row carries its own steering vector; the caller's stop strings end a row through a
- * {@link TokenSink}, and so does streaming). Rows that pin a feature need each position's own
- * activation before the pass that uses it, so they run on {@link EditedGeneration}, which applies
+ * {@link TokenSink}, and so does streaming). Rows that pin a feature or edit on a condition need
+ * each position's own activations before the pass that uses them, so they run on {@link EditedGeneration}, which applies
  * one edit to a whole batch: those rows are batched with the rows that ask for the same edits,
  * they stream their text in one piece when it is done, and their caller's stop strings cut the
  * text after generation rather than ending it early.
@@ -53,7 +53,7 @@ final class VariantRunner implements BatchScheduler.Runner {
     Map<List<FeatureEdit>, List<Job>> pinned = new LinkedHashMap<>();
     for (Job j : jobs) {
       if (fits(j)) {
-        (j.request.variant().pins() ? pinned.computeIfAbsent(j.request.variant().edits(), k -> new ArrayList<>()) : plain).add(j);
+        (j.request.variant().readsOwnActivations() ? pinned.computeIfAbsent(j.request.variant().edits(), k -> new ArrayList<>()) : plain).add(j);
       }
     }
     if (!plain.isEmpty()) {
@@ -156,7 +156,7 @@ final class VariantRunner implements BatchScheduler.Runner {
     }
   }
 
-  /** The sum of value x decoder row over the nudges, or null when there are none. */
+  /** The sum of value x decoder row over the (unconditional) nudges, or null when there are none. */
   private float[] nudge(List<FeatureEdit> edits) {
     float[] v = null;
     for (FeatureEdit e : edits) {
@@ -168,11 +168,14 @@ final class VariantRunner implements BatchScheduler.Runner {
     return v;
   }
 
-  /** What the layers after the hook see: nudges added, pinned features moved to their value. */
+  /** What the layers after the hook see: nudges added, pinned features moved to their value, where their conditions hold. */
   private float[] edit(float[] h, List<FeatureEdit> edits) {
     SparseCodes own = sae.encode(new float[][] {h}).get(0);
     float[] out = h.clone();
     for (FeatureEdit e : edits) {
+      if (e.when() != null && !(own.get(e.when().feature()) > e.when().above())) {
+        continue;
+      }
       float by = e.mode() == FeatureEdit.Mode.PIN ? e.value() - own.get(e.feature()) : e.value();
       add(out, decoderRow(e.feature()), by);
     }

@@ -207,6 +207,21 @@ class ServeTest {
   }
 
   @Test
+  void aConditionalEditAppliesOnlyWhereItsFeatureIsAboveItsLevel() throws Exception {
+    ObjectNode body = completion(0, 80);
+    String plain = text(body);
+    int feature = activeFeature(body);
+    ObjectNode never = edited(body, feature, 40, "nudge");
+    ((ObjectNode) never.at("/saerl/edits/0")).putObject("when").put("feature", feature).put("above", 1e9);
+    assertEquals(plain, text(never), "a condition that never holds leaves the model alone");
+    ObjectNode always = edited(body, feature, 40, "nudge");
+    ((ObjectNode) always.at("/saerl/edits/0")).putObject("when").put("feature", feature).put("above", -1);
+    String steered = text(always);
+    assertNotEquals(plain, steered, "a condition that always holds (activations are >= 0) edits every position");
+    assertEquals(text(edited(body, feature, 40, "nudge")), steered, "and is the unconditional nudge");
+  }
+
+  @Test
   void pinningAFeatureChangesTheReply() throws Exception {
     ObjectNode body = completion(0, 80);
     String plain = text(body);
@@ -292,6 +307,8 @@ class ServeTest {
       "{\"prompt\": \"x\", \"saerl\": {\"edits\": [{\"feature\": 99999, \"value\": 4}]}} | saerl.edits[0].feature | no feature 99999",
       "{\"prompt\": \"x\", \"saerl\": {\"edits\": [{\"feature\": \"a\", \"value\": 4}]}} | saerl.edits[0].feature | integer",
       "{\"prompt\": \"x\", \"saerl\": {\"edits\": [{\"feature\": 3, \"value\": 4, \"mode\": \"push\"}]}} | saerl.edits[0].mode | nudge",
+      "{\"prompt\": \"x\", \"saerl\": {\"edits\": [{\"feature\": 3, \"value\": 4, \"when\": 5}]}} | saerl.edits[0].when | {feature, above}",
+      "{\"prompt\": \"x\", \"saerl\": {\"edits\": [{\"feature\": 3, \"value\": 4, \"when\": {\"feature\": 3}}]}} | saerl.edits[0].when.above | number",
       "{\"prompt\": \"x\", \"saerl\": {\"edit\": []}} | saerl.edit | unknown field",
       "{\"prompt\": \"x\", \"saerl\": {\"return_features\": 1}} | saerl.return_features | true or false"})
   void aBadCompletionRequestIs400NamingTheField(String body, String param, String says) throws Exception {
