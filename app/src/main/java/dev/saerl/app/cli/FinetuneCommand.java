@@ -23,11 +23,12 @@ import picocli.CommandLine.Option;
         "command (DPO on the pairs, or SFT on the chosen chains), scores candidate and parent greedily on the dataset's",
         "KNOWN-val queries and accepts the candidate by a paired sign test. It publishes, in one transaction with the",
         "consumed offsets, the version <dataset>-<arm>-r<round> to model-versions (method <arm> when accepted: workers",
-        "started with --follow-versions <arm> switch to it; <arm>-candidate when rejected) and both KNOWN-val accuracies",
-        "to evaluations (metric accuracy_known_val). The round to train next and its parent are read from",
-        "model-versions at start, so a role stopped or killed mid-round trains that round again under the same id and",
-        "never publishes a version twice. A failing or timed-out trainer stops the role with its exit code and the end",
-        "of its stderr; nothing of that round is published. Runs until Ctrl-C. See docs/finetune.md."})
+        "started with --follow-versions <arm> switch to it; <arm>-candidate when rejected), both KNOWN-val accuracies",
+        "to evaluations (metric accuracy_known_val) and the candidate's UNKNOWN accuracy (metric accuracy), which",
+        "decides nothing. The round to train next and its parent are read from model-versions at start, so a role",
+        "stopped or killed mid-round trains that round again under the same id and never publishes a version twice.",
+        "A failing or timed-out trainer stops the role with its exit code and the end of its stderr; nothing of that",
+        "round is published. Runs until Ctrl-C. See docs/finetune.md."})
 public final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--dataset", required = true, description = "The dataset whose corrections train (the name given to ingest).")
   String dataset;
@@ -43,6 +44,10 @@ public final class FinetuneCommand implements Callable<Integer> {
 
   @Option(names = "--val-queries", defaultValue = "256", description = "KNOWN-val queries (the first by id) that judge each candidate (default: ${DEFAULT-VALUE}).")
   int valQueries;
+
+  @Option(names = "--unknown-queries", defaultValue = "-1",
+      description = "UNKNOWN queries (the first by id) on which each candidate's accuracy is measured and published, never used to decide; -1 all, 0 none (default: ${DEFAULT-VALUE}).")
+  int unknownQueries;
 
   @Option(names = "--trainer-command", paramLabel = "TEMPLATE",
       description = "Weight trainer command with {pack} {shard} {mode} {out} {version} (default: the foundry's PyTorch trainer).")
@@ -73,7 +78,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         : TrainerCommand.parse(trainerCommand, root)).withTimeout(Duration.ofMinutes(trainerTimeoutMinutes));
     String id = config.topicPrefix() + "finetune-" + dataset + "-" + weightArm.method();
     var settings = new FinetuneRole.Settings(dataset, weightArm, new RoundPolicy(every), id, id, pack,
-        config.dataDir().resolve("finetune"), trainer, valQueries, maxNewTokens, threads);
+        config.dataDir().resolve("finetune"), trainer, valQueries, unknownQueries, maxNewTokens, threads);
     try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl()))) {
       FinetuneRole role = new FinetuneRole(config.kafkaClient(), new Topics(config.topicPrefix(), registry), settings);
       System.out.println("finetune " + dataset + "/" + weightArm.method() + ": a round every " + every

@@ -122,7 +122,7 @@ class FinetuneRoleTest {
   static FinetuneRole role(String dataset, WeightArm arm, int every, TrainerCommand trainer) {
     String id = PREFIX + "finetune-" + dataset + "-" + arm.method();
     return new FinetuneRole(client, topics, new FinetuneRole.Settings(dataset, arm, new RoundPolicy(every), id, id,
-        broken.dir(), dir.resolve("work-" + dataset), trainer, 24, 160, 1));
+        broken.dir(), dir.resolve("work-" + dataset), trainer, 24, 24, 160, 1));
   }
 
   record Running(FinetuneRole role, Thread thread, AtomicReference<Throwable> failure) {
@@ -229,8 +229,12 @@ class FinetuneRoleTest {
         .orElseThrow().getMethod(), "rejected: recorded, not followed");
     List<Evaluation> evals = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.EVALUATIONS), Integer.MAX_VALUE,
         Duration.ofSeconds(2)).stream().filter(e -> e.getModelVersion().startsWith("arith-dpo-") && e.getArm().equals("dpo")).toList();
-    assertEquals(2, evals.size(), "one KNOWN-val accuracy per candidate: " + evals);
-    evals.forEach(e -> assertEquals("accuracy_known_val", e.getMetric()));
+    assertEquals(Set.of("accuracy_known_val", "accuracy"), evals.stream().map(Evaluation::getMetric).collect(Collectors.toSet()));
+    assertEquals(4, evals.size(), "per candidate one KNOWN-val and one UNKNOWN accuracy: " + evals);
+    evals.forEach(e -> assertEquals(24, e.getTrials()));
+    assertEquals(1, TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.EVALUATIONS), Integer.MAX_VALUE,
+        Duration.ofSeconds(2)).stream().filter(e -> e.getArm().equals("base") && e.getDataset().equals("arith")).count(),
+        "the base scored once on UNKNOWN, in round 1");
   }
 
   @Test

@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  *   <li>model-versions, key version {@code <dataset>-<arm>-r<round>}: method {@code <arm>} when
  *       accepted (workers following that method hot-swap to it), {@code <arm>-candidate} when not;
  *   <li>evaluations, key evaluation_id: metric {@code accuracy_known_val} of the candidate (arm
- *       {@code <arm>}) and of its parent (arm {@code <arm>-parent}).
+ *       {@code <arm>}) and of its parent (arm {@code <arm>-parent}); metric {@code accuracy} on
+ *       UNKNOWN queries of the candidate (arm {@code <arm>}), and in round 1 of the base (arm
+ *       {@code base}, round 0), as the demo scores its versions. UNKNOWN never decides anything.
  * </ul>
  * Reads queries (compacted, the split of each correction's query and the KNOWN-val set) and
  * model-versions (compacted: the round to train next and its parent, see {@link VersionLedger}).
@@ -70,9 +72,12 @@ public final class FinetuneRole implements Runnable, AutoCloseable {
   /**
    * @param workDir shards go to {@code workDir/shards}, packs to {@code workDir/packs}
    * @param valQueries the first this many KNOWN-val queries of the dataset (by id) judge each candidate
+   * @param unknownQueries the first this many UNKNOWN queries (by id) measure each candidate, and the
+   *     base before round 1; -1 all, 0 none. They are measured only: nothing depends on them
    */
   public record Settings(String dataset, WeightArm arm, RoundPolicy policy, String groupId, String transactionalId,
-                         Path basePack, Path workDir, TrainerCommand trainer, int valQueries, int maxNewTokens, int threads) {
+                         Path basePack, Path workDir, TrainerCommand trainer, int valQueries, int unknownQueries,
+                         int maxNewTokens, int threads) {
     public Settings {
       if (dataset == null || dataset.isBlank()) {
         throw new IllegalArgumentException("the finetune role needs a dataset");
@@ -272,7 +277,16 @@ public final class FinetuneRole implements Runnable, AutoCloseable {
         parentOk);
     RoundReport report = new RoundReport(round, version, parent.version(), rows, mine.getRate(), theirs.getRate(), test,
         accepted);
-    return new Outcome(report, List.of(mine, theirs, record));
+    List<Object> records = new java.util.ArrayList<>(List.of(mine, theirs));
+    List<Query> unknown = unknown();
+    if (!unknown.isEmpty()) {
+      if (parentVersion == null) {
+        records.add(Evaluator.accuracy(s.dataset(), parent.version(), null, "base", 0, correct(parent, unknown)));
+      }
+      records.add(Evaluator.accuracy(s.dataset(), version, plan, s.arm().method(), round, correct(candidate, unknown)));
+    }
+    records.add(record); // last: publish() reads it there
+    return new Outcome(report, records);
   }
 
   private void publish(Outcome o) {
@@ -313,6 +327,15 @@ public final class FinetuneRole implements Runnable, AutoCloseable {
           + ": no candidate can be accepted without them (ingest with a val share; the default split has 0.1)", null);
     }
     return val;
+  }
+
+  private List<Query> unknown() {
+    if (s.unknownQueries() == 0) {
+      return List.of();
+    }
+    return queries.values().stream().filter(q -> q.getDataset().equals(s.dataset()) && q.getSplit() == Split.UNKNOWN)
+        .sorted(Comparator.comparing(Query::getQueryId)).limit(s.unknownQueries() < 0 ? Long.MAX_VALUE : s.unknownQueries())
+        .toList();
   }
 
   private boolean[] correct(ModelPack pack, List<Query> val) {
