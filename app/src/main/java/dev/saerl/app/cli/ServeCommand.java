@@ -1,6 +1,10 @@
 package dev.saerl.app.cli;
 
 import dev.saerl.app.serve.OpenAiServer;
+import dev.saerl.app.config.SaerlConfig;
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.TopicSpecs;
+import dev.saerl.schemas.topics.Topics;
 import dev.saerl.workers.inference.OrtRuntime;
 import dev.saerl.workers.pack.ModelPack;
 import java.io.IOException;
@@ -9,14 +13,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.Set;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = {"Serves a model pack behind an OpenAI-compatible API (GET /v1/models, POST /v1/completions and",
         "/v1/chat/completions, streaming as server-sent events), with saerl's variants: feature edits at the hook",
         "layer (nudge or pin) and the reply's SAE features, in the request's \"saerl\" field. Concurrent requests run",
-        "in one batch; a full queue answers 429. Runs until stopped. docs/serve.md."})
+        "in one batch; a full queue answers 429. With --follow-versions, every model version announced on",
+        "model-versions with one of those methods is served too, under its version id. Runs until stopped. docs/serve.md."})
 public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--pack", required = true, description = "The model pack directory.")
   Path pack;
@@ -45,8 +52,16 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--follow-versions", paramLabel = "METHOD,...", split = ",",
+      description = "Also serve every version announced on model-versions with one of these methods (e.g. dpo,feature-rl), "
+          + "by version id, as they arrive; needs the broker and registry (endpoints.properties or the flags below).")
+  Set<String> followVersions;
+
+  @Mixin
+  ConnectionOptions connection;
+
   @Override
-  public Integer call() throws IOException, InterruptedException {
+  public Integer call() throws Exception {
     String token = null;
     if (tokenFile != null) {
       token = Files.readString(tokenFile).strip();
@@ -58,7 +73,16 @@ public final class ServeCommand implements Callable<Integer> {
         Duration.ofSeconds(timeoutS));
     ModelPack loaded = ModelPack.load(pack);
     CountDownLatch stopped = new CountDownLatch(1);
-    try (OpenAiServer server = OpenAiServer.start(loaded, threads, config)) {
+    boolean follow = followVersions != null && !followVersions.isEmpty();
+    SaerlConfig c = follow ? connection.resolve() : null;
+    try (HttpSchemaRegistry registry = follow
+             ? new HttpSchemaRegistry(c.requireConnection(SaerlConfig.REGISTRY_URL, c.registryUrl())) : null;
+         OpenAiServer server = OpenAiServer.start(loaded, threads, config)) {
+      if (follow) {
+        server.models().follow(c.kafkaClient(), new Topics(c.topicPrefix(), registry).get(TopicSpecs.MODEL_VERSIONS),
+            followVersions, Duration.ofSeconds(2));
+        System.out.println("following model versions with methods " + String.join(",", followVersions));
+      }
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
       System.out.printf("serving %s (model \"%s\") on %s at %s%s; Ctrl-C stops%n", loaded.name(), server.model(),
           OrtRuntime.provider(), server.url(), token == null ? "" : " (bearer token required)");

@@ -10,9 +10,10 @@ import java.util.Objects;
  * @param chat whether the reply is shaped as a chat completion
  * @param temperature 0 for greedy decoding
  * @param stop the caller's stop strings (the pack's own always apply too)
+ * @param model the model it asked for (null: the served pack)
  */
 public record CompletionRequest(String prompt, boolean chat, int maxTokens, float temperature, float topP, long seed,
-                                List<String> stop, boolean stream, Variant variant) {
+                                List<String> stop, boolean stream, Variant variant, String model) {
   public CompletionRequest {
     Objects.requireNonNull(prompt, "prompt");
     stop = List.copyOf(stop);

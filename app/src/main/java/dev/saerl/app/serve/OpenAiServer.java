@@ -7,7 +7,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.pack.ModelPack;
-import dev.saerl.workers.sae.JavaSparseAutoencoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An OpenAI-compatible HTTP API over one model pack, with saerl's variants.
+ * An OpenAI-compatible HTTP API over a model pack, and the versions it follows, with saerl's variants.
  * <pre>
- * GET  /v1/models             the pack's version (the model name requests give)
+ * GET  /v1/models             the pack's version and every followed version (the model names requests give)
  * POST /v1/completions        {prompt, max_tokens, temperature, top_p, seed, stop, stream, saerl}
  * POST /v1/chat/completions   {messages, ...the same}: the pack's prompt template around the last user message
  * GET  /v1/saerl/stats        requests and batches run, queue size
@@ -65,18 +63,19 @@ public final class OpenAiServer implements AutoCloseable {
   private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
   private final ModelPack pack;
   private final OnnxGenerator generator;
+  private final ServedModels models;
   private final BatchScheduler scheduler;
   private final RequestParser parser;
   private final Config config;
   private final AtomicLong ids = new AtomicLong();
 
-  private OpenAiServer(ModelPack pack, OnnxGenerator generator, Config config) throws IOException {
+  private OpenAiServer(ModelPack pack, OnnxGenerator generator, int threads, Config config) throws IOException {
     this.pack = pack;
     this.generator = generator;
     this.config = config;
-    JavaSparseAutoencoder sae = new JavaSparseAutoencoder(pack);
-    this.parser = new RequestParser(Set.of(pack.version(), pack.name()), sae.features(), pack::prompt);
-    this.scheduler = new BatchScheduler(new VariantRunner(pack, generator, sae), config.queueSize(), config.maxBatch(), config.window());
+    this.models = new ServedModels(pack, generator, threads);
+    this.parser = new RequestParser(models::names, pack.sae().features(), pack::prompt);
+    this.scheduler = new BatchScheduler(this::run, config.queueSize(), config.maxBatch(), config.window());
     try {
       this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 256);
     } catch (java.net.BindException e) {
@@ -91,11 +90,31 @@ public final class OpenAiServer implements AutoCloseable {
     http.start();
   }
 
+  /** Each model's jobs of a batch on that model's runner, one model after another. */
+  private void run(java.util.List<Job> jobs) {
+    java.util.Map<ServedModels.Served, java.util.List<Job>> byModel = new java.util.LinkedHashMap<>();
+    for (Job j : jobs) {
+      byModel.computeIfAbsent(served(j.request), k -> new java.util.ArrayList<>()).add(j);
+    }
+    byModel.forEach((m, group) -> m.runner().run(group));
+  }
+
+  /** The model a request asked for: a version id, else the base (by its version or pack name, or by default). */
+  private ServedModels.Served served(CompletionRequest r) {
+    ServedModels.Served s = r.model() == null ? null : models.get(r.model());
+    return s != null ? s : models.baseModel();
+  }
+
+  /** The registry of served models: {@link ServedModels#follow} adds announced versions. */
+  public ServedModels models() {
+    return models;
+  }
+
   /** Loads the generator on {@code pack} and serves it until closed. */
   public static OpenAiServer start(ModelPack pack, int threads, Config config) throws IOException {
     OnnxGenerator generator = new OnnxGenerator(pack, threads);
     try {
-      return new OpenAiServer(pack, generator, config);
+      return new OpenAiServer(pack, generator, threads, config);
     } catch (IOException | RuntimeException e) {
       generator.close();
       throw e;
@@ -128,7 +147,7 @@ public final class OpenAiServer implements AutoCloseable {
       }
       try {
         switch (path) {
-          case "/v1/models" -> get(ex, this::models);
+          case "/v1/models" -> get(ex, this::modelList);
           case "/v1/saerl/stats" -> get(ex, this::stats);
           case "/v1/completions" -> complete(ex, parser::completion);
           case "/v1/chat/completions" -> complete(ex, parser::chat);
@@ -156,12 +175,19 @@ public final class OpenAiServer implements AutoCloseable {
     send(ex, 200, body.get());
   }
 
-  private ObjectNode models() {
+  private ObjectNode modelList() {
     ObjectNode list = JSON.createObjectNode().put("object", "list");
-    ObjectNode m = list.putArray("data").addObject()
-        .put("id", pack.version()).put("object", "model").put("created", 0).put("owned_by", "saerl");
-    m.putObject("saerl").put("pack", pack.name()).put("parent_version", pack.parentVersion()).put("hook_layer", pack.hookLayer())
-        .put("sae_features", pack.sae().features()).put("sae_id", pack.sae().id());
+    ArrayNode data = list.putArray("data");
+    for (ServedModels.Served served : models.all()) {
+      ModelPack p = served.pack();
+      long created = served.announced() == null ? 0 : served.announced().getCreatedAtMs() / 1000;
+      ObjectNode m = data.addObject().put("id", p.version()).put("object", "model").put("created", created).put("owned_by", "saerl");
+      ObjectNode x = m.putObject("saerl").put("pack", p.name()).put("parent_version", p.parentVersion())
+          .put("hook_layer", p.hookLayer()).put("sae_features", p.sae().features()).put("sae_id", p.sae().id());
+      if (served.announced() != null) {
+        x.put("method", served.announced().getMethod()).put("pack_uri", served.announced().getPackUri());
+      }
+    }
     return list;
   }
 
@@ -180,7 +206,7 @@ public final class OpenAiServer implements AutoCloseable {
       throw new BadRequest(429, null, "the queue is full (" + config.queueSize() + " requests): retry later");
     }
     Replies replies = new Replies(request.chat(), (request.chat() ? "chatcmpl-" : "cmpl-") + ids.incrementAndGet(),
-        Instant.now().getEpochSecond(), pack.version());
+        Instant.now().getEpochSecond(), served(request).pack().version());
     if (request.stream()) {
       stream(ex, job, replies);
     } else {
@@ -282,6 +308,7 @@ public final class OpenAiServer implements AutoCloseable {
     http.stop(0);
     scheduler.close();
     executor.shutdownNow();
+    models.close();
     generator.close();
   }
 

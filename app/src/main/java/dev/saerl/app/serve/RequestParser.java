@@ -23,17 +23,17 @@ public final class RequestParser {
   private static final Set<String> WHEN_FIELDS = Set.of("feature", "above");
 
   private final ObjectMapper json = new ObjectMapper();
-  private final Set<String> models;
+  private final java.util.function.Supplier<Set<String>> models;
   private final int features;
   private final UnaryOperator<String> chatTemplate;
 
   /**
-   * @param models the names a request's {@code model} may give
+   * @param models the names a request's {@code model} may give (read at each request: versions come and go)
    * @param features the SAE's feature count: edits name ids below it
    * @param chatTemplate the pack's prompt template, applied to the last user message of a chat
    */
-  public RequestParser(Set<String> models, int features, UnaryOperator<String> chatTemplate) {
-    this.models = Set.copyOf(models);
+  public RequestParser(java.util.function.Supplier<Set<String>> models, int features, UnaryOperator<String> chatTemplate) {
+    this.models = models;
     this.features = features;
     this.chatTemplate = chatTemplate;
   }
@@ -69,8 +69,10 @@ public final class RequestParser {
       if (!model.isTextual()) {
         throw BadRequest.field("model", "must be a string");
       }
-      if (!models.contains(model.asText())) {
-        throw new BadRequest(404, "model", "model: '" + model.asText() + "' is not served here; GET /v1/models lists " + models);
+      Set<String> served = models.get();
+      if (!served.contains(model.asText())) {
+        throw new BadRequest(404, "model", "model: '" + model.asText() + "' is not served here; GET /v1/models lists "
+            + new java.util.TreeSet<>(served));
       }
     }
     JsonNode n = root.get("n");
@@ -83,7 +85,8 @@ public final class RequestParser {
     float topP = (float) number(root, "top_p", 1.0, Double.MIN_VALUE, 1);
     long seed = root.hasNonNull("seed") ? longInteger(root, "seed") : ThreadLocalRandom.current().nextLong();
     boolean stream = bool(root, "stream", false);
-    return new CompletionRequest(prompt, chat, maxTokens, temperature, topP, seed, stops(root), stream, variant(root));
+    return new CompletionRequest(prompt, chat, maxTokens, temperature, topP, seed, stops(root), stream, variant(root),
+        model == null || model.isNull() ? null : model.asText());
   }
 
   private static String prompt(JsonNode root) {
