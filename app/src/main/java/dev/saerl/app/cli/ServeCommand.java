@@ -57,6 +57,10 @@ public final class ServeCommand implements Callable<Integer> {
           + "by version id, as they arrive; needs the broker and registry (endpoints.properties or the flags below).")
   Set<String> followVersions;
 
+  @Option(names = "--plans", description = "Let requests name a steering plan (saerl.plan: {version} or {dataset}) from "
+      + "steering-plans; needs the broker and registry.")
+  boolean plans;
+
   @Mixin
   ConnectionOptions connection;
 
@@ -74,14 +78,17 @@ public final class ServeCommand implements Callable<Integer> {
     ModelPack loaded = ModelPack.load(pack);
     CountDownLatch stopped = new CountDownLatch(1);
     boolean follow = followVersions != null && !followVersions.isEmpty();
-    SaerlConfig c = follow ? connection.resolve() : null;
-    try (HttpSchemaRegistry registry = follow
+    SaerlConfig c = follow || plans ? connection.resolve() : null;
+    try (HttpSchemaRegistry registry = c != null
              ? new HttpSchemaRegistry(c.requireConnection(SaerlConfig.REGISTRY_URL, c.registryUrl())) : null;
          OpenAiServer server = OpenAiServer.start(loaded, threads, config)) {
       if (follow) {
         server.models().follow(c.kafkaClient(), new Topics(c.topicPrefix(), registry).get(TopicSpecs.MODEL_VERSIONS),
             followVersions, Duration.ofSeconds(2));
         System.out.println("following model versions with methods " + String.join(",", followVersions));
+      }
+      if (plans) {
+        server.readPlans(c.kafkaClient(), new Topics(c.topicPrefix(), registry).get(TopicSpecs.STEERING_PLANS));
       }
       Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
       System.out.printf("serving %s (model \"%s\") on %s at %s%s; Ctrl-C stops%n", loaded.name(), server.model(),

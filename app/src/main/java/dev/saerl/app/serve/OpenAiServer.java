@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * An OpenAI-compatible HTTP API over a model pack, and the versions it follows, with saerl's variants.
  * <pre>
  * GET  /v1/models             the pack's version and every followed version (the model names requests give)
- * POST /v1/completions        {prompt, max_tokens, temperature, top_p, seed, stop, stream, saerl}
+ * POST /v1/completions        {model, prompt, max_tokens, temperature, top_p, seed, stop, stream, saerl}
  * POST /v1/chat/completions   {messages, ...the same}: the pack's prompt template around the last user message
  * GET  /v1/saerl/stats        requests and batches run, queue size
  * </pre>
@@ -64,6 +64,7 @@ public final class OpenAiServer implements AutoCloseable {
   private final ModelPack pack;
   private final OnnxGenerator generator;
   private final ServedModels models;
+  private volatile PlanBook plans;
   private final BatchScheduler scheduler;
   private final RequestParser parser;
   private final Config config;
@@ -103,6 +104,13 @@ public final class OpenAiServer implements AutoCloseable {
   private ServedModels.Served served(CompletionRequest r) {
     ServedModels.Served s = r.model() == null ? null : models.get(r.model());
     return s != null ? s : models.baseModel();
+  }
+
+  /** Lets requests name a steering plan ({@code saerl.plan}) from {@code topic}, read when they arrive. */
+  public void readPlans(java.util.Properties client, dev.saerl.schemas.topics.Topic<String, dev.saerl.schemas.avro.SteeringPlan> topic) {
+    PlanBook book = new PlanBook(client, topic);
+    plans = book;
+    parser.withPlans((version, dataset, variant) -> version != null ? book.version(version) : book.current(dataset, variant));
   }
 
   /** The registry of served models: {@link ServedModels#follow} adds announced versions. */
@@ -309,6 +317,9 @@ public final class OpenAiServer implements AutoCloseable {
     scheduler.close();
     executor.shutdownNow();
     models.close();
+    if (plans != null) {
+      plans.close();
+    }
     generator.close();
   }
 

@@ -18,7 +18,15 @@ import java.util.function.UnaryOperator;
 public final class RequestParser {
   public static final int DEFAULT_MAX_TOKENS = 128;
   public static final int MAX_STOPS = 4;
-  private static final Set<String> SAERL_FIELDS = Set.of("edits", "return_features");
+  private static final Set<String> SAERL_FIELDS = Set.of("edits", "plan", "return_features");
+  private static final Set<String> PLAN_FIELDS = Set.of("version", "dataset", "variant", "strength");
+
+  /** Finds a steering plan by version, or a dataset's current plan of a variant; null when there is none. */
+  public interface Plans {
+    dev.saerl.schemas.avro.SteeringPlan find(String version, String dataset, String variant);
+  }
+
+  private volatile Plans plans;
   private static final Set<String> EDIT_FIELDS = Set.of("feature", "value", "mode", "when");
   private static final Set<String> WHEN_FIELDS = Set.of("feature", "above");
 
@@ -36,6 +44,12 @@ public final class RequestParser {
     this.models = models;
     this.features = features;
     this.chatTemplate = chatTemplate;
+  }
+
+  /** Where {@code saerl.plan} is looked up; without it, a request naming a plan is refused. */
+  public RequestParser withPlans(Plans plans) {
+    this.plans = plans;
+    return this;
   }
 
   public CompletionRequest completion(byte[] body) {
@@ -165,7 +179,7 @@ public final class RequestParser {
       return Variant.NONE;
     }
     if (!s.isObject()) {
-      throw BadRequest.field("saerl", "must be an object {edits, return_features}");
+      throw BadRequest.field("saerl", "must be an object {edits, plan, return_features}");
     }
     unknownFields(s, "saerl", SAERL_FIELDS);
     List<FeatureEdit> edits = new ArrayList<>();
@@ -178,7 +192,43 @@ public final class RequestParser {
         edits.add(edit(e.get(i), "saerl.edits[" + i + "]"));
       }
     }
-    return new Variant(edits, bool(s, "return_features", false, "saerl."));
+    dev.saerl.schemas.avro.SteeringPlan plan = null;
+    float strength = 0f;
+    JsonNode p = s.get("plan");
+    if (p != null && !p.isNull()) {
+      if (!p.isObject()) {
+        throw BadRequest.field("saerl.plan", "must be an object {version} or {dataset, variant}, with an optional strength");
+      }
+      unknownFields(p, "saerl.plan", PLAN_FIELDS);
+      String version = text(p, "version");
+      String dataset = text(p, "dataset");
+      if ((version == null) == (dataset == null)) {
+        throw BadRequest.field("saerl.plan", "give exactly one of version (a plan version) and dataset (its current plan)");
+      }
+      String variant = text(p, "variant");
+      strength = p.has("strength") ? number(p, "strength", "saerl.plan") : 1f;
+      if (plans == null) {
+        throw BadRequest.field("saerl.plan", "this server reads no steering plans: start it with --plans");
+      }
+      plan = plans.find(version, dataset, variant == null ? "default" : variant);
+      if (plan == null) {
+        throw version != null ? BadRequest.field("saerl.plan.version", "no plan " + version + " on steering-plans")
+            : BadRequest.field("saerl.plan.dataset", "dataset " + dataset + " has no " + (variant == null ? "" : variant + " ")
+                + "plan on steering-plans");
+      }
+    }
+    return new Variant(edits, plan, strength, bool(s, "return_features", false, "saerl."));
+  }
+
+  private static String text(JsonNode node, String field) {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return null;
+    }
+    if (!v.isTextual() || v.asText().isBlank()) {
+      throw BadRequest.field("saerl.plan." + field, "must be a non-empty string");
+    }
+    return v.asText();
   }
 
   private FeatureEdit edit(JsonNode e, String at) {

@@ -1,5 +1,7 @@
 package dev.saerl.app.serve;
 
+import dev.saerl.schemas.avro.SteeringPlan;
+import dev.saerl.workers.correct.SteeringVectors;
 import dev.saerl.workers.inference.EditedGeneration;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
@@ -50,16 +52,17 @@ final class VariantRunner implements BatchScheduler.Runner {
   @Override
   public void run(List<Job> jobs) {
     List<Job> plain = new ArrayList<>();
-    Map<List<FeatureEdit>, List<Job>> pinned = new LinkedHashMap<>();
+    Map<List<Object>, List<Job>> pinned = new LinkedHashMap<>();
     for (Job j : jobs) {
+      Variant v = j.request.variant();
       if (fits(j)) {
-        (j.request.variant().readsOwnActivations() ? pinned.computeIfAbsent(j.request.variant().edits(), k -> new ArrayList<>()) : plain).add(j);
+        (v.readsOwnActivations() ? pinned.computeIfAbsent(Arrays.asList(v.edits(), v.plan(), v.planStrength()), k -> new ArrayList<>()) : plain).add(j);
       }
     }
     if (!plain.isEmpty()) {
       guarded(plain, () -> runPlain(plain));
     }
-    pinned.forEach((edits, group) -> guarded(group, () -> runPinned(edits, group)));
+    pinned.forEach((key, group) -> guarded(group, () -> runPinned(group.get(0).request.variant(), group)));
   }
 
   /** A failure fails its own group only. */
@@ -77,6 +80,12 @@ final class VariantRunner implements BatchScheduler.Runner {
     int room = pack.architecture().maxSeqLen() - n;
     if (room < 1) {
       j.failed(BadRequest.field("prompt", n + " tokens leave no room in the model's context of " + pack.architecture().maxSeqLen()));
+      return false;
+    }
+    SteeringPlan plan = j.request.variant().plan();
+    if (plan != null && (!plan.getSaeId().equals(pack.sae().id()) || plan.getHookLayer() != pack.hookLayer())) {
+      j.failed(BadRequest.field("saerl.plan", "plan " + plan.getPlanVersion() + " steers SAE " + plan.getSaeId() + " at layer "
+          + plan.getHookLayer() + "; " + pack.version() + " has SAE " + pack.sae().id() + " at layer " + pack.hookLayer()));
       return false;
     }
     return true;
@@ -97,7 +106,7 @@ final class VariantRunner implements BatchScheduler.Runner {
     List<List<Integer>> kept = new ArrayList<>();
     for (int i = 0; i < jobs.size(); i++) {
       CompletionRequest r = jobs.get(i).request;
-      float[] nudge = nudge(r.variant().edits());
+      float[] nudge = nudge(r.variant());
       requests.add(new GenerationRequest(r.prompt(), maxTokens(r), r.temperature(), r.topP(), r.seed(),
           nudge == null ? Steering.NONE : Steering.everywhere(nudge)));
       streams[i] = r.stream() || !r.stop().isEmpty() ? new StopText(stops(r)) : null;
@@ -133,13 +142,14 @@ final class VariantRunner implements BatchScheduler.Runner {
     }
   }
 
-  private void runPinned(List<FeatureEdit> edits, List<Job> jobs) {
+  private void runPinned(Variant variant, List<Job> jobs) {
+    float[] plan = planVector(variant);
     List<GenerationRequest> requests = new ArrayList<>();
     for (Job j : jobs) {
       CompletionRequest r = j.request;
       requests.add(new GenerationRequest(r.prompt(), maxTokens(r), r.temperature(), r.topP(), r.seed(), Steering.NONE));
     }
-    List<String> texts = edited.generate(requests, h -> edit(h, edits), jobs.size());
+    List<String> texts = edited.generate(requests, h -> edit(h, variant.edits(), plan), jobs.size());
     for (int i = 0; i < jobs.size(); i++) {
       Job job = jobs.get(i);
       String text = texts.get(i);
@@ -156,10 +166,15 @@ final class VariantRunner implements BatchScheduler.Runner {
     }
   }
 
-  /** The sum of value x decoder row over the (unconditional) nudges, or null when there are none. */
-  private float[] nudge(List<FeatureEdit> edits) {
-    float[] v = null;
-    for (FeatureEdit e : edits) {
+  /** The plan's vector at its strength, or null for none. */
+  private float[] planVector(Variant variant) {
+    return variant.plan() == null ? null : SteeringVectors.plan(variant.plan(), sae, variant.planStrength());
+  }
+
+  /** The plan's vector plus value x decoder row over the (unconditional) nudges, or null when there is neither. */
+  private float[] nudge(Variant variant) {
+    float[] v = planVector(variant);
+    for (FeatureEdit e : variant.edits()) {
       if (e.mode() == FeatureEdit.Mode.NUDGE) {
         v = v == null ? new float[bDec.length] : v;
         add(v, decoderRow(e.feature()), e.value());
@@ -169,9 +184,12 @@ final class VariantRunner implements BatchScheduler.Runner {
   }
 
   /** What the layers after the hook see: nudges added, pinned features moved to their value, where their conditions hold. */
-  private float[] edit(float[] h, List<FeatureEdit> edits) {
+  private float[] edit(float[] h, List<FeatureEdit> edits, float[] plan) {
     SparseCodes own = sae.encode(new float[][] {h}).get(0);
     float[] out = h.clone();
+    if (plan != null) {
+      add(out, plan, 1f);
+    }
     for (FeatureEdit e : edits) {
       if (e.when() != null && !(own.get(e.when().feature()) > e.when().above())) {
         continue;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.saerl.app.embedded.EmbeddedStack;
+import dev.saerl.schemas.avro.SteeringPlan;
 import dev.saerl.schemas.avro.VersionKind;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
 import dev.saerl.schemas.topics.TopicSpecs;
@@ -27,34 +28,106 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code saerl serve --follow-versions}: versions announced on model-versions while the server runs
- * are served by version id, on their own packs, and versions of other methods are not.
+ * {@code saerl serve} reading the cluster's topics: versions announced on model-versions while the
+ * server runs are served by version id on their own packs (versions of other methods are not), and
+ * requests name steering plans from steering-plans.
  */
 @Tag("integration")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
-class ServeFollowVersionsTest {
+class ServeTopicsTest {
   @TempDir
-  Path dir;
+  static Path dir;
+  static EmbeddedStack stack;
+  static HttpSchemaRegistry registry;
+  static Topics topics;
+  static Properties client;
+  static ModelPack base;
+
+  @BeforeAll
+  static void start() {
+    base = ModelPack.load(Path.of(System.getProperty("saerl.repo.root", "..")).resolve("models/arith"));
+    stack = EmbeddedStack.start(dir.resolve("data"), "sv.");
+    registry = new HttpSchemaRegistry(stack.registryUrl());
+    topics = new Topics("sv.", registry);
+    client = new Properties();
+    client.put("bootstrap.servers", stack.bootstrapServers());
+  }
+
+  @AfterAll
+  static void stop() {
+    registry.close();
+    stack.close();
+  }
+
+  static ObjectNode question() {
+    return ServeTest.JSON.createObjectNode().put("prompt", base.prompt(ServeTest.QUESTIONS.get(0))).put("max_tokens", 80)
+        .put("temperature", 0);
+  }
+
+  /** Publishes a plan under its dataset's key, as the Streams app does. */
+  static void publish(SteeringPlan p) throws Exception {
+    try (var producer = new KafkaProducer<byte[], byte[]>(client, new ByteArraySerializer(), new ByteArraySerializer())) {
+      producer.send(topics.get(TopicSpecs.STEERING_PLANS).record(p.getDataset(), p)).get();
+    }
+  }
+
+  static SteeringPlan plan(String version, int feature, float coefficient) {
+    return SteeringPlan.newBuilder().setPlanVersion(version).setDataset("arith").setVariant("default")
+        .setModelVersion(base.version()).setSaeId(base.sae().id()).setHookLayer(base.hookLayer())
+        .setFeatureIds(List.of(feature)).setCoefficients(List.of(coefficient)).setScores(List.of(1f)).setSamplesUsed(10).build();
+  }
+
+  static ObjectNode withPlan(ObjectNode body, String field, String value, double strength) {
+    ObjectNode out = body.deepCopy();
+    out.putObject("saerl").putObject("plan").put(field, value).put("strength", strength);
+    return out;
+  }
+
+  @Test
+  void requestsNameAPlanByVersionOrAsTheDatasetsCurrentOne() throws Exception {
+    try (OpenAiServer server = OpenAiServer.start(base, 1, OpenAiServer.Config.loopback(0))) {
+      ObjectNode body = question();
+      String plain = text(server, body);
+      ObjectNode asking = body.deepCopy();
+      asking.putObject("saerl").putObject("plan").put("version", "plan-none");
+      HttpResponse<String> unread = ServeTest.send(server, "/completions", asking.toString());
+      assertEquals(400, unread.statusCode(), "a server started without --plans refuses a plan: " + unread.body());
+      assertTrue(unread.body().contains("--plans"), unread.body());
+
+      int feature = strongestFeature(server, body);
+      publish(plan("plan-test-1", feature, 30f));
+      server.readPlans(client, topics.get(TopicSpecs.STEERING_PLANS));
+      String one = text(server, withPlan(body, "version", "plan-test-1", 1));
+      assertNotEquals(plain, one, "the plan changes the reply");
+      assertEquals(one, text(server, withPlan(body, "dataset", "arith", 1)), "it is the dataset's current plan");
+      assertEquals(plain, text(server, withPlan(body, "version", "plan-test-1", 0)), "at strength 0 it is the plain model");
+
+      publish(plan("plan-test-2", feature, -30f));
+      String two = text(server, withPlan(body, "version", "plan-test-2", 1));
+      assertNotEquals(one, two, "a plan of the opposite sign steers elsewhere");
+      assertEquals(two, text(server, withPlan(body, "dataset", "arith", 1)), "the newest record is the dataset's current plan");
+      assertEquals(one, text(server, withPlan(body, "version", "plan-test-1", 1)), "an older plan stays reachable by its version");
+
+      HttpResponse<String> unknown = ServeTest.send(server, "/completions", withPlan(body, "version", "plan-nope", 1).toString());
+      assertEquals(400, unknown.statusCode());
+      assertTrue(unknown.body().contains("saerl.plan.version"), unknown.body());
+    }
+  }
 
   @Test
   void anAnnouncedVersionIsServedUnderItsIdOnItsOwnPack() throws Exception {
-    ModelPack base = ModelPack.load(Path.of(System.getProperty("saerl.repo.root", "..")).resolve("models/arith"));
-    try (EmbeddedStack stack = EmbeddedStack.start(dir.resolve("data"), "sv.");
-         HttpSchemaRegistry registry = new HttpSchemaRegistry(stack.registryUrl());
-         OpenAiServer server = OpenAiServer.start(base, 1, OpenAiServer.Config.loopback(0))) {
-      Topics topics = new Topics("sv.", registry);
-      Properties client = new Properties();
-      client.put("bootstrap.servers", stack.bootstrapServers());
+    try (OpenAiServer server = OpenAiServer.start(base, 1, OpenAiServer.Config.loopback(0))) {
       server.models().follow(client, topics.get(TopicSpecs.MODEL_VERSIONS), Set.of("feature-rl"), Duration.ofMillis(200));
 
-      ObjectNode body = ServeTest.JSON.createObjectNode().put("prompt", base.prompt(ServeTest.QUESTIONS.get(0)))
-          .put("max_tokens", 80).put("temperature", 0);
+      ObjectNode body = question();
       int feature = strongestFeature(server, body);
       // the version's adapter is feature `feature`'s decoder row x 40: what a nudge of 40 adds
       JavaSparseAutoencoder sae = new JavaSparseAutoencoder(base);
