@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Where the committed bundled model pack is, and the foundry beside it, for tests. */
@@ -24,10 +25,17 @@ public final class BundledPack {
 
   /** Runs {@code python3 -m MODULE --out OUT} in tools/foundry (Debian's python3-torch) and fails the test if it fails. */
   public static void runFoundry(String module, Path out) throws Exception {
+    runPython(module, "-m", module, "--out", out.toString());
+  }
+
+  /** Runs /usr/bin/python3 with {@code args} in tools/foundry, failing with its output unless it exits 0 within 300 s. */
+  public static void runPython(String module, String... args) throws Exception {
     Path foundry = dir().resolveSibling("../tools/foundry").normalize();
     // output to a file, not a pipe read before waitFor: a read would block past the timeout
     Path logFile = java.nio.file.Files.createTempFile("foundry-", ".log");
-    Process p = new ProcessBuilder("/usr/bin/python3", "-m", module, "--out", out.toString())
+    List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/python3"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command)
         .directory(foundry.toFile()).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
     boolean finished = p.waitFor(300, TimeUnit.SECONDS);
     if (!finished) {
