@@ -3,7 +3,6 @@ package dev.saerl.app.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,6 +26,7 @@ import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.workers.pack.Adapter;
 import dev.saerl.workers.pack.ModelPack;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The finetune role on the embedded broker and registry, with the bundled model and stand-in
  * trainers (python3 scripts, no torch): a candidate that is the bundled model itself, trained from a
  * base broken by a large adapter, so the real paired sign test on KNOWN-val accepts it; one that
- * copies its parent, which the test rejects; one that hangs; one that fails.
+ * copies its parent, which the test rejects; one that hangs; one that fails. The last test runs
+ * {@code saerl finetune} in child JVMs and kills the first with SIGKILL mid-round.
  */
 @Tag("integration")
 class FinetuneRoleTest {
@@ -84,7 +85,7 @@ class FinetuneRoleTest {
     List<String> lines = Files.readAllLines(root.resolve("datasets/arith.jsonl"));
     try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
       int from = 0;
-      for (String dataset : List.of("arith", "arithb")) { // other rows: a query id is a hash of the row, not of the dataset
+      for (String dataset : List.of("arith", "arithb", "arithc")) { // other rows: a query id is a hash of the row, not of the dataset
         Path rows = dir.resolve(dataset + ".jsonl");
         Files.write(rows, lines.subList(from, from + 240));
         from += 240;
@@ -280,6 +281,110 @@ class FinetuneRoleTest {
     assertTrue(timeout.getMessage().contains("did not finish in 2.0 s"), timeout.getMessage());
     assertEquals("loading", timeout.stderrTail().get(0));
     assertEquals(List.of(), versions("arithb-dpo-"), "a failed round publishes nothing");
-    assertNotNull(queries.get("arithb/KNOWN"));
+  }
+
+  /** {@code saerl finetune} in a child JVM, endpoints from its data dir's endpoints.properties as the other roles read them. */
+  static Process cli(Path dataDir, String trainerScript, Path log) throws Exception {
+    Files.createDirectories(dataDir);
+    Files.writeString(dataDir.resolve("endpoints.properties"), "bootstrap.servers=" + stack.bootstrapServers()
+        + "\nregistry.url=" + stack.registryUrl() + "\n");
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    List<String> command = new ArrayList<>(List.of(javaBin));
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(a -> a.startsWith("-X") || a.startsWith("--enable-native-access") || a.startsWith("--sun-misc")).toList());
+    command.addAll(List.of("-cp", childClassPath(), "dev.saerl.app.cli.Main", "finetune", "--dataset", "arithc", "--every", "4",
+        "--pack", root.resolve("models/arith").toString(), "--val-queries", "24", "--unknown-queries", "0", "--data-dir", dataDir.toString(), "--topic-prefix", PREFIX,
+        "--trainer-command", "/usr/bin/python3 " + dir.resolve(trainerScript + ".py") + " {pack} {shard} {mode} {out} {version}"));
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  static String childClassPath;
+
+  /**
+   * This JVM's class path (expanded from surefire's manifest-only jar), with its class directories
+   * copied once: a child loads classes lazily, and a build running beside the test may rewrite
+   * target/classes under it.
+   */
+  static synchronized String childClassPath() throws Exception {
+    if (childClassPath != null) {
+      return childClassPath;
+    }
+    List<String> entries = new ArrayList<>();
+    for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      Path p = Path.of(e);
+      java.util.jar.Manifest m = null;
+      if (e.endsWith(".jar") && Files.isRegularFile(p)) {
+        try (var jar = new java.util.jar.JarFile(p.toFile())) {
+          m = jar.getManifest();
+        }
+      }
+      String cp = m == null ? null : m.getMainAttributes().getValue("Class-Path");
+      if (cp == null) {
+        entries.add(e);
+        continue;
+      }
+      for (String u : cp.trim().split("\\s+")) {
+        entries.add(Path.of(p.getParent().toUri().resolve(u)).toString());
+      }
+    }
+    List<String> out = new ArrayList<>();
+    for (String e : entries) {
+      Path p = Path.of(e);
+      if (Files.isDirectory(p)) {
+        Path copy = dir.resolve("classpath").resolve(Integer.toString(out.size()));
+        try (var walk = Files.walk(p)) {
+          for (Path f : walk.toList()) {
+            Path to = copy.resolve(p.relativize(f).toString());
+            if (Files.isDirectory(f)) {
+              Files.createDirectories(to);
+            } else {
+              Files.copy(f, to);
+            }
+          }
+        }
+        out.add(copy.toString());
+      } else {
+        out.add(e);
+      }
+    }
+    childClassPath = String.join(java.io.File.pathSeparator, out);
+    return childClassPath;
+  }
+
+  @Test
+  void theCliRoleKilledWithSigkillMidRoundLeavesNothingAndItsSuccessorPublishesTheRoundOnce() throws Exception {
+    publish(eligible("arithc", 0, 4, "k"));
+    Path started = dir.resolve("cli-hang-started");
+    trainer("cli-hang", Duration.ofMinutes(5), "open('" + started + "', 'w').close()", "time.sleep(300)");
+    trainer("cli-fix", Duration.ofMinutes(5), copying(true));
+    Path data = dir.resolve("cli");
+    Process first = cli(data, "cli-hang", dir.resolve("cli-1.log"));
+    try {
+      await(() -> Files.exists(started) || !first.isAlive(), Duration.ofSeconds(120), "the CLI role to start training");
+      assertTrue(first.isAlive(), Files.readString(dir.resolve("cli-1.log")));
+    } finally {
+      List<ProcessHandle> trainers = first.descendants().toList();
+      first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no close, no commit
+      trainers.forEach(ProcessHandle::destroyForcibly); // the orphaned trainer, so the test leaves nothing behind
+    }
+    assertEquals(List.of(), versions("arithc-dpo-"), "a killed round publishes nothing");
+    Process second = cli(data, "cli-fix", dir.resolve("cli-2.log"));
+    boolean alive;
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+      while (versions("arithc-dpo-").isEmpty() && second.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(200);
+      }
+    } finally {
+      alive = second.isAlive();
+      second.destroy(); // SIGTERM: the shutdown hook closes the role
+      second.waitFor();
+    }
+    String log = (alive ? "" : "exited by itself with " + second.exitValue() + "\n") + Files.readString(dir.resolve("cli-2.log"));
+    List<ModelVersion> published = versions("arithc-dpo-");
+    assertEquals(List.of("arithc-dpo-r1"), published.stream().map(ModelVersion::getVersion).toList(), log);
+    assertEquals("dpo-candidate", published.get(0).getMethod(), "a copy of the bundled model cannot win: " + log);
+    assertTrue(log.contains("finetune arithc/dpo: a round every 4 eligible corrections"), log);
+    assertTrue(Files.exists(data.resolve("finetune/shards/arithc-dpo-r1.jsonl")), "packs and shards under the data dir");
   }
 }
