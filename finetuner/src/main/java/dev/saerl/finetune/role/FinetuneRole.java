@@ -262,12 +262,14 @@ public final class FinetuneRole implements Runnable, AutoCloseable {
           + " ({version} in the trainer command): the role's version ids must be deterministic", null);
     }
     List<Query> val = knownVal();
-    boolean[] parentOk = valResults.computeIfAbsent(parent.version() + "|" + val.size(), k -> correct(parent, val));
+    // keyed by the exact query list: results are paired query by query, and KNOWN-val may grow between rounds
+    String valKey = dev.saerl.core.ids.Sha256.of(val.stream().map(Query::getQueryId).collect(Collectors.joining(",")));
+    boolean[] parentOk = valResults.computeIfAbsent(parent.version() + "|" + valKey, k -> correct(parent, val));
     boolean[] candidateOk = correct(candidate, val);
     PairedSignTest test = PairedSignTest.of(candidateOk, parentOk);
     boolean accepted = test.passed();
     if (accepted) {
-      valResults.put(candidate.version() + "|" + val.size(), candidateOk);
+      valResults.put(candidate.version() + "|" + valKey, candidateOk);
     }
     String plan = planVersion(batch);
     String method = accepted ? s.arm().method() : VersionLedger.candidateMethod(s.arm());
