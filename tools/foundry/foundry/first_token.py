@@ -12,8 +12,8 @@ import json
 
 import torch
 
-from . import modes
 from .model import Decoder
+from .oracle_layers import forced_residuals
 from .tokenizer import CharTokenizer
 from .train import pack_weights
 
@@ -32,17 +32,7 @@ def main(argv=None):
     model.eval()
     tok = CharTokenizer.default()
     rows = [json.loads(l) for l in open(a.dataset)][::3][:a.problems]
-    careful, sloppy, digits = [], [], []
-    for r in rows:
-        prompt = modes.PROMPT_TEMPLATE.format(question=r["question"])
-        digit = r["solution"][len(modes.MARKER):].split()[0][0]
-        digits.append(digit)
-        for out, opening in ((careful, "C"), (sloppy, digit)):
-            ids = tok.encode(prompt) + tok.encode(opening, bos=False)
-            t = torch.tensor([ids])
-            _, _, hook = model(t, torch.arange(len(ids)).unsqueeze(0), torch.ones_like(t))
-            out.append(hook[0, -1])
-    c, s = torch.stack(careful), torch.stack(sloppy)
+    c, s, digits = forced_residuals(model, tok, rows)
     oracle = c.mean(0) - s.mean(0)
     groups = {}
     for d, v in zip(digits, s):

@@ -32,17 +32,24 @@ def load(path):
 
 
 @torch.no_grad()
-def oracle(model, tok, rows):
-    careful, sloppy = [], []
+def forced_residuals(model, tok, rows):
+    """Per problem, the hook residual where the forced first answer token is fed: `C` (careful) and the
+    first digit of the solution's first number (sloppy). Returns (careful [n, d], sloppy [n, d], digits)."""
+    careful, sloppy, digits = [], [], []
     for r in rows:
         prompt = modes.PROMPT_TEMPLATE.format(question=r["question"])
         digit = r["solution"][len(modes.MARKER):].split()[0][0]
+        digits.append(digit)
         for out, opening in ((careful, "C"), (sloppy, digit)):
             ids = tok.encode(prompt) + tok.encode(opening, bos=False)
             t = torch.tensor([ids])
             _, _, hook = model(t, torch.arange(len(ids)).unsqueeze(0), torch.ones_like(t))
             out.append(hook[0, -1])
-    c, s = torch.stack(careful), torch.stack(sloppy)
+    return torch.stack(careful), torch.stack(sloppy), digits
+
+
+def oracle(model, tok, rows):
+    c, s, _ = forced_residuals(model, tok, rows)
     return c.mean(0) - s.mean(0), c.norm(dim=1).mean().item(), s.norm(dim=1).mean().item()
 
 

@@ -366,14 +366,12 @@ public final class AnswerExtractor {
    * the solution.", "We find that $x < 3$."), unless the sentence asks, restates or negates.
    */
   private static String concludedMath(String text) {
-    List<String> lines = text.strip().lines().filter(l -> !l.isBlank()).toList();
-    if (lines.isEmpty()) {
+    String sentence = lastSentence(text);
+    if (sentence == null) {
       return null;
     }
-    String[] sentences = SENTENCE_END.split(lines.get(lines.size() - 1).strip());
-    String sentence = sentences[sentences.length - 1].strip();
     Matcher concludes = CONCLUSION.matcher(sentence);
-    if (sentence.length() > 400 || sentence.endsWith("?") || !concludes.find()) {
+    if (!concludes.find()) {
       return null;
     }
     String rest = sentence.substring(0, concludes.start()) + " " + sentence.substring(concludes.end());
@@ -389,14 +387,20 @@ public final class AnswerExtractor {
     return math.strip();
   }
 
-  private static String fallbackNumber(String text) {
+  /** The last sentence of the last non-blank line, or null when there is none or it is a question or over 400 characters. */
+  private static String lastSentence(String text) {
     List<String> lines = text.strip().lines().filter(l -> !l.isBlank()).toList();
     if (lines.isEmpty()) {
       return null;
     }
     String[] sentences = SENTENCE_END.split(lines.get(lines.size() - 1).strip());
     String sentence = sentences[sentences.length - 1].strip();
-    if (sentence.length() > 400 || sentence.endsWith("?") || LATEX.matcher(sentence).find()) {
+    return sentence.length() > 400 || sentence.endsWith("?") ? null : sentence;
+  }
+
+  private static String fallbackNumber(String text) {
+    String sentence = lastSentence(text);
+    if (sentence == null || LATEX.matcher(sentence).find()) {
       return null;
     }
     if (NEGATION.matcher(sentence).find()) {
