@@ -30,8 +30,8 @@ public final class ServedModels implements AutoCloseable {
   /** A served model: its pack, runner and, for an announced version, the record that announced it. */
   record Served(ModelPack pack, OnnxGenerator generator, VariantRunner runner, ModelVersion announced) {}
 
-  private final Map<String, Served> models = new ConcurrentHashMap<>();
-  private final Map<String, Served> order = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
+  /** By version id, in the order they arrived (the base first). */
+  private final Map<String, Served> models = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private final String base;
   private final int threads;
@@ -46,12 +46,6 @@ public final class ServedModels implements AutoCloseable {
 
   private void add(Served s) {
     models.put(s.pack().version(), s);
-    order.put(s.pack().version(), s);
-  }
-
-  /** The model a request without a {@code model} gets. */
-  String base() {
-    return base;
   }
 
   Served get(String model) {
@@ -64,15 +58,18 @@ public final class ServedModels implements AutoCloseable {
 
   /** The names a request may give: every version id, and the base pack's name. */
   Set<String> names() {
-    Set<String> names = new HashSet<>(models.keySet());
+    Set<String> names;
+    synchronized (models) {
+      names = new HashSet<>(models.keySet());
+    }
     names.add(baseModel().pack().name());
     return names;
   }
 
   /** Served models in the order they arrived, the base first. */
   List<Served> all() {
-    synchronized (order) {
-      return new ArrayList<>(order.values());
+    synchronized (models) {
+      return new ArrayList<>(models.values());
     }
   }
 
