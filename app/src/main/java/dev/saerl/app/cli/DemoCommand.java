@@ -61,6 +61,10 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(names = "--examiner-url", paramLabel = "URL",
+      description = "At the end, label the top five features with this OpenAI-compatible examiner (e.g. saerl serve's http://127.0.0.1:8000/v1), shown with their detection scores in the report (default: none; docs/examiner.md).")
+  java.net.URI examinerUrl;
+
   @Override
   public Integer call() throws Exception {
     Path root = Path.of(System.getProperty("saerl.repo.root", "."));
@@ -71,7 +75,7 @@ public final class DemoCommand implements Callable<Integer> {
     prepare(dataDir);
     Path log = LogFile.start(dataDir.resolve("saerl.log"));
     Demo demo = new Demo(new Demo.Settings(dataDir, pack, dataset, queries, rounds, samples, corrections, rlEvaluations,
-        trainerSteps, validationQueries, strengths, threads, trainer), System.out);
+        trainerSteps, validationQueries, strengths, threads, trainer, examinerUrl), System.out);
     try {
       demo.run();
     } catch (Exception | Error e) {

@@ -5,12 +5,17 @@ import dev.saerl.producers.examine.ExaminerClient;
 import dev.saerl.producers.examine.FeatureLabeller;
 import dev.saerl.producers.examine.QueriesSnapshot;
 import dev.saerl.producers.examine.Rephraser;
+import dev.saerl.producers.examine.StepExplainer;
 import dev.saerl.producers.ingest.KafkaQuerySink;
 import dev.saerl.schemas.avro.FeatureLabel;
+import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.Query;
+import dev.saerl.schemas.avro.StepExplanation;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
 import dev.saerl.schemas.topics.FeatureLabels;
+import dev.saerl.schemas.topics.StepExplanations;
 import dev.saerl.schemas.topics.Topic;
+import dev.saerl.schemas.topics.TopicSnapshot;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import java.io.IOException;
@@ -18,6 +23,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -29,7 +35,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "examine", mixinStandardHelpOptions = true, subcommands = {ExamineCommand.Rephrase.class, ExamineCommand.Label.class},
+@Command(name = "examine", mixinStandardHelpOptions = true, subcommands = {ExamineCommand.Rephrase.class, ExamineCommand.Label.class, ExamineCommand.Explain.class},
     description = {"An EXAMINER model on any OpenAI-compatible endpoint (saerl serve included) at work on a dataset. docs/examiner.md."})
 public final class ExamineCommand {
   /** Where the examiner is and how patiently to ask it; shared by every examine subcommand. */
@@ -175,15 +181,11 @@ public final class ExamineCommand {
       String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
       String token = statsTokenFile == null ? null : Files.readString(statsTokenFile).strip();
       var settings = new FeatureLabeller.Settings(statsUrl, token, features, minSteps, seed);
-      Properties p = new Properties();
-      p.putAll(config.kafkaClient());
-      p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-      p.put(ProducerConfig.ACKS_CONFIG, "all");
       try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
            ExaminerClient examiner = new ExaminerClient(endpoint.config(System.getenv()))) {
         Topic<String, FeatureLabel> labels = new Topics(config.topicPrefix(), registry).get(TopicSpecs.FEATURE_LABELS);
         FeatureLabeller.Summary summary;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = producer(config)) {
           summary = new FeatureLabeller(examiner, settings, l -> producer.send(labels.record(
               FeatureLabels.key(l.getDataset(), l.getModelVersion(), l.getSaeId(), l.getFeatureId()), l))).run(dataset);
           producer.flush();
@@ -192,5 +194,79 @@ public final class ExamineCommand {
         return summary.stoppedAtDeadline() ? 2 : 0;
       }
     }
+  }
+
+  @Command(name = "explain", mixinStandardHelpOptions = true,
+      description = {"Step expansion: asks the examiner to explain each step of a seeded draw of a dataset's samples (read from",
+          "the generations topic), one request per step, and publishes each explanation to step-explanations keyed by sample",
+          "and step, with the endpoint and model that wrote it. Only samples of KNOWN-train queries whose whole group is",
+          "KNOWN are shown: never a sample of an UNKNOWN, KNOWN_VAL or KNOWN_SELECT_A/B query."})
+  static final class Explain implements Callable<Integer> {
+    @Option(names = "--dataset", required = true, paramLabel = "NAME", description = "The dataset whose samples to explain.")
+    String dataset;
+
+    @Option(names = "--samples", defaultValue = "20", description = "Explain this many samples (default ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--steps-per-sample", defaultValue = "8", description = "At most this many steps of each, first ones first (default ${DEFAULT-VALUE}).")
+    int stepsPerSample;
+
+    @Option(names = "--model-version", paramLabel = "V", description = "Only samples of this model version (default: every version).")
+    String modelVersion;
+
+    @Option(names = "--max-tokens", defaultValue = "120", description = "Longest explanation (default ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--seed", defaultValue = "17", description = "Seed of the samples' draw and of each request (default ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--prompt", description = "The prompt; {step} is replaced, and {question} and {before} (the completion before the step) if present (default: see docs/examiner.md).")
+    String prompt = StepExplainer.DEFAULT_PROMPT;
+
+    @Mixin
+    EndpointOptions endpoint;
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Override
+    public Integer call() throws Exception {
+      SaerlConfig config = connection.resolve();
+      String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
+      var settings = new StepExplainer.Settings(prompt, samples, stepsPerSample, modelVersion, maxTokens, seed);
+      try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
+           ExaminerClient examiner = new ExaminerClient(endpoint.config(System.getenv()))) {
+        Topics topics = new Topics(config.topicPrefix(), registry);
+        List<Query> queries = QueriesSnapshot.read(config.kafkaClient(), topics, dataset, Duration.ofSeconds(60));
+        List<Generation> generations = new ArrayList<>();
+        TopicSnapshot.read(config.kafkaClient(), topics.get(TopicSpecs.GENERATIONS), Duration.ofSeconds(120), (k, g, ts) -> {
+          if (g != null && dataset.equals(g.getDataset())) {
+            generations.add(g);
+          }
+        });
+        if (generations.isEmpty()) {
+          throw new IllegalArgumentException("the generations topic holds no sample of dataset '" + dataset + "'");
+        }
+        Topic<String, StepExplanation> out = topics.get(TopicSpecs.STEP_EXPLANATIONS);
+        StepExplainer.Summary summary;
+        try (KafkaProducer<byte[], byte[]> producer = producer(config)) {
+          summary = new StepExplainer(examiner, settings, e -> producer.send(out.record(
+              StepExplanations.key(e.getSampleId(), e.getStepIndex()), e))).run(queries, generations);
+          producer.flush();
+        }
+        System.out.println("examiner " + endpoint.url + ": " + summary);
+        summary.examples().forEach(e -> System.out.println("  " + e));
+        return summary.stoppedAtDeadline() ? 2 : 0;
+      }
+    }
+  }
+
+  /** An idempotent producer of the examiner's records. */
+  static KafkaProducer<byte[], byte[]> producer(SaerlConfig config) {
+    Properties p = new Properties();
+    p.putAll(config.kafkaClient());
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
   }
 }

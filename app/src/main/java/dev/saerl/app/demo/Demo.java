@@ -68,7 +68,7 @@ public final class Demo {
 
   public record Settings(Path dataDir, Path pack, Path dataset, int queries, int rounds, int samples,
                          int correctionsPerRound, int rlEvaluations, int trainerSteps, int validationQueries,
-                         List<Float> strengths, int threads, TrainerCommand trainer) {
+                         List<Float> strengths, int threads, TrainerCommand trainer, java.net.URI examiner) {
     /** The dataset's name in every record, version and report section: its file name without the extension. */
     public String datasetName() {
       String file = dataset.getFileName().toString();
@@ -181,6 +181,9 @@ public final class Demo {
           }
         }
         printTable();
+        if (s.examiner() != null) {
+          labelFeatures(client, topics, streams.url());
+        }
         Path report = s.dataDir().resolve("report.html");
         Report.write(report, new Report.Run(dataset, s.dataset(), startPack, s.dataDir()), rows, fixRates,
             streams.url(), log);
@@ -505,6 +508,45 @@ public final class Demo {
       out[i] += b[i];
     }
     return out;
+  }
+
+  /**
+   * Labels the dataset's top five features with the examiner at {@code s.examiner()} ({@code saerl examine label}'s
+   * labeller) and waits until the Streams app shows them, so that the report has them.
+   */
+  private void labelFeatures(Properties client, Topics topics, String statsUrl) throws Exception {
+    var settings = new dev.saerl.producers.examine.FeatureLabeller.Settings(java.net.URI.create(statsUrl), null, 5, 4, 17);
+    var labels = topics.get(TopicSpecs.FEATURE_LABELS);
+    List<String> keys = new ArrayList<>();
+    if (producer == null) {
+      producer = new KafkaProducer<>(client, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+    dev.saerl.producers.examine.FeatureLabeller.Summary summary;
+    try (var examiner = new dev.saerl.producers.examine.ExaminerClient(
+        dev.saerl.producers.examine.ExaminerClient.Config.of(s.examiner(), null))) {
+      summary = new dev.saerl.producers.examine.FeatureLabeller(examiner, settings, l -> {
+        String key = dev.saerl.schemas.topics.FeatureLabels.key(l.getDataset(), l.getModelVersion(), l.getSaeId(), l.getFeatureId());
+        keys.add(key);
+        producer.send(labels.record(key, l));
+      }).run(dataset);
+    }
+    producer.flush();
+    say("examiner " + s.examiner() + ": " + summary.toString().lines().findFirst().orElse(""));
+    var http = java.net.http.HttpClient.newHttpClient();
+    String api = statsUrl + "api/datasets/" + java.net.URLEncoder.encode(dataset, java.nio.charset.StandardCharsets.UTF_8)
+        + "/features?limit=50";
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (!keys.isEmpty() && System.nanoTime() < deadline) {
+      String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(api)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      if (new com.fasterxml.jackson.databind.ObjectMapper().readTree(body).findValues("label").size() >= keys.size()) {
+        return;
+      }
+      Thread.sleep(200); // polling the Streams app's global table with a deadline
+    }
+    if (!keys.isEmpty()) {
+      say("the Streams app did not show the examiner's labels within 30 s; the report may lack some");
+    }
   }
 
   /** Publishes an evaluation or a model version with the run's one producer, waiting for the broker's ack. */

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 /** The demo's HTML report: accuracy per round and arm, fix rates, top features with their examples, the log. */
-final class Report {
+public final class Report {
   /**
    * One colour per arm in every figure and table: the finetuning arms (accuracy) and the steering
    * arms of the corrections (fix rates) each keep theirs; the controls are greys and browns.
@@ -80,7 +80,7 @@ final class Report {
       h.append("</table>");
     }
     h.append("<h2>Top features of ").append(esc(run.dataset())).append(" (paired within-query effect)</h2>")
-        .append(features(statsUrl, run.dataset()));
+        .append(featureTable(statsUrl, run.dataset()));
     h.append("<h2>Log</h2><pre>");
     log.forEach(l -> h.append(esc(l)).append('\n'));
     h.append("</pre></body></html>\n");
@@ -164,7 +164,12 @@ final class Report {
     return s.append("</svg>").toString();
   }
 
-  private static String features(String statsUrl, String dataset) {
+  /**
+   * The dataset's top five features from the Streams app at {@code statsUrl} (ending in '/'), as an HTML table:
+   * scores, whether in the plan, the examiner's label with its detection accuracy and who wrote it (when
+   * {@code saerl examine label} has run), and each feature's three strongest distinct steps.
+   */
+  public static String featureTable(String statsUrl, String dataset) {
     try {
       HttpClient http = HttpClient.newHttpClient();
       ObjectMapper json = new ObjectMapper();
@@ -178,7 +183,7 @@ final class Report {
           counts.path("samples_incorrect").asLong(), counts.path("paired_queries").asLong(),
           esc(counts.path("model_version").asText("?"))))
           .append("<table><tr><th>feature</th><th>score</th><th>paired Δ ± SE</th><th>log-odds</th>")
-          .append("<th>in plan</th><th class=t>top activating steps</th></tr>");
+          .append("<th>in plan</th><th class=t>examiner's label (detection accuracy)</th><th class=t>top activating steps</th></tr>");
       for (JsonNode f : top) {
         JsonNode detail = json.readTree(http.send(HttpRequest.newBuilder(URI.create(api + "/features/"
             + f.get("feature_id").asInt())).build(), HttpResponse.BodyHandlers.ofString()).body());
@@ -187,9 +192,9 @@ final class Report {
           ex.append(String.format("%.2f %s %s<br>", e.get("activation").asDouble(), e.get("correct").asBoolean() ? "✓" : "✗",
               esc(e.get("text").asText())));
         }
-        s.append(String.format("<tr><td>%d</td><td>%.3f</td><td>%.3f ± %.3f</td><td>%.2f</td><td>%s</td><td class=t>%s</td></tr>",
+        s.append(String.format("<tr><td>%d</td><td>%.3f</td><td>%.3f ± %.3f</td><td>%.2f</td><td>%s</td><td class=t>%s</td><td class=t>%s</td></tr>",
             f.get("feature_id").asInt(), f.path("score").asDouble(), f.path("paired_mean_diff").asDouble(),
-            f.path("paired_se").asDouble(), f.path("log_odds").asDouble(), f.get("in_plan").asBoolean() ? "yes" : "", ex));
+            f.path("paired_se").asDouble(), f.path("log_odds").asDouble(), f.get("in_plan").asBoolean() ? "yes" : "", label(f), ex));
       }
       return s.append("</table>").toString();
     } catch (IOException | RuntimeException e) {
@@ -198,6 +203,16 @@ final class Report {
       Thread.currentThread().interrupt();
       return "<p>interrupted</p>";
     }
+  }
+
+  /** "label" (accuracy of trials, by model), or empty when no examiner has labelled the feature. */
+  static String label(JsonNode feature) {
+    if (!feature.hasNonNull("label")) {
+      return "";
+    }
+    return String.format(java.util.Locale.ROOT, "&ldquo;%s&rdquo; (%.0f%% of %d; %s)", esc(feature.get("label").asText()),
+        100 * feature.path("label_accuracy").asDouble(), feature.path("label_trials").asInt(),
+        esc(feature.path("label_model").asText("?")));
   }
 
   /** The first {@code n} examples with distinct text: the same step of several samples is one example. */

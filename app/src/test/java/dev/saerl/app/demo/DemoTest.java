@@ -24,10 +24,16 @@ class DemoTest {
   void aReducedDemoRunsEveryStageAndWritesTheTableAndReport() throws Exception {
     Path root = Path.of(System.getProperty("saerl.repo.root", ".."));
     ByteArrayOutputStream console = new ByteArrayOutputStream();
-    Demo demo = new Demo(new Demo.Settings(dir.resolve("demo"), root.resolve("models/arith"),
-        root.resolve("datasets/arith.jsonl"), 90, 1, 2, 4, 3, 2, 12, List.of(0.1f), 1, TrainerCommand.foundry(root, 2)),
-        new PrintStream(console, true, StandardCharsets.UTF_8));
-    Path report = demo.run();
+    Demo demo;
+    Path report;
+    // the examiner: saerl serve on the bundled pack (its labels are sums, not labels; the plumbing is what is tested)
+    try (var serve = dev.saerl.app.serve.OpenAiServer.start(dev.saerl.workers.pack.ModelPack.load(root.resolve("models/arith")), 1,
+        dev.saerl.app.serve.OpenAiServer.Config.loopback(0))) {
+      demo = new Demo(new Demo.Settings(dir.resolve("demo"), root.resolve("models/arith"),
+          root.resolve("datasets/arith.jsonl"), 90, 1, 2, 4, 3, 2, 12, List.of(0.1f), 1, TrainerCommand.foundry(root, 2),
+          java.net.URI.create(serve.url())), new PrintStream(console, true, StandardCharsets.UTF_8));
+      report = demo.run();
+    }
     String out = console.toString(StandardCharsets.UTF_8);
     List<String> arms = demo.rows().stream().map(Demo.Row::arm).toList();
     assertEquals("base", arms.get(0));
@@ -38,6 +44,8 @@ class DemoTest {
     String html = Files.readString(report);
     assertTrue(html.contains("<svg") && html.contains("feature-rl") && html.contains("Top features"), "report has plots and features");
     assertTrue(Files.exists(dir.resolve("demo/packs/arith-r1-feature-rl/manifest.json")), "adapter version is a pack");
+    assertTrue(html.matches("(?s).*&ldquo;.*&rdquo; \\([0-9]+% of [0-9]+; arith-base-v1\\).*"),
+        "the examiner's labels with their detection scores and model are in the report");
   }
 
   @Test

@@ -303,6 +303,79 @@ class ExamineTest {
         System.out.println("saerl serve labelled feature " + x.get("feature_id") + ": \"" + x.get("label").asText() + "\" detection "
             + acc + " of " + x.get("label_trials"));
       }
+      String report = dev.saerl.app.demo.Report.featureTable(base + "/", ds);
+      for (int i = 0; i < 3; i++) {
+        JsonNode x = labelled.get(i);
+        String shown = String.format(java.util.Locale.ROOT, "%.0f%% of %d; %s)", 100 * x.get("label_accuracy").asDouble(),
+            x.get("label_trials").asInt(), serve.model());
+        assertTrue(report.contains(shown), "the report shows feature " + x.get("feature_id") + "'s label with " + shown + ": " + report);
+      }
+    }
+  }
+
+  @Test
+  void explanationsOfKnownTrainStepsLandKeyedBySampleWithTheirWriterAndNoHeldOutSampleIsShown() throws Exception {
+    String ds = "explain";
+    var known = SyntheticSamples.generate(ds, dev.saerl.schemas.avro.Split.KNOWN, 3, 2, 1);
+    List<SyntheticSamples.QuerySamples> heldOut = new java.util.ArrayList<>();
+    for (var split : List.of(dev.saerl.schemas.avro.Split.UNKNOWN, dev.saerl.schemas.avro.Split.KNOWN_VAL,
+        dev.saerl.schemas.avro.Split.KNOWN_SELECT_A)) {
+      heldOut.addAll(SyntheticSamples.generate(ds, split, 1, 2, 10 + split.ordinal()));
+    }
+    // a KNOWN record in the UNKNOWN query's group: the group is held out whole
+    var unknown = heldOut.getFirst();
+    Query claims = Query.newBuilder(known.getFirst().query()).setQueryId("claims-known").setGroupId(unknown.query().getGroupId()).build();
+    var claimsGen = dev.saerl.schemas.avro.Generation.newBuilder(known.getFirst().generations().getFirst()).setSampleId("claims-known-s0")
+        .setQueryId("claims-known").build();
+    try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(client,
+        new org.apache.kafka.common.serialization.ByteArraySerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      var q = topics.get(TopicSpecs.QUERIES);
+      var g = topics.get(TopicSpecs.GENERATIONS);
+      for (var d : known) {
+        producer.send(q.record(d.query().getQueryId(), d.query()));
+        d.generations().forEach(x -> producer.send(g.record(x.getQueryId(), x)));
+      }
+      for (var d : heldOut) { // marked, so a prompt that shows any of it is caught
+        producer.send(q.record(d.query().getQueryId(), Query.newBuilder(d.query()).setQuestion("HELD-OUT " + d.query().getQuestion()).build()));
+        d.generations().forEach(x -> producer.send(g.record(x.getQueryId(), dev.saerl.schemas.avro.Generation.newBuilder(x)
+            .setCompletion("HELD-OUT" + x.getCompletion()).setSteps(x.getSteps().stream().map(st -> dev.saerl.schemas.avro.Step
+                .newBuilder(st).setText("HELD-OUT " + st.getText()).build()).toList()).build())));
+      }
+      producer.send(q.record("claims-known", claims));
+      producer.send(g.record("claims-known", dev.saerl.schemas.avro.Generation.newBuilder(claimsGen).setCompletion("HELD-OUT claims")
+          .setSteps(claimsGen.getSteps().stream().map(st -> dev.saerl.schemas.avro.Step.newBuilder(st).setText("HELD-OUT " + st.getText())
+              .build()).toList()).build()));
+      producer.flush();
+    }
+    Function<JsonNode, String> stub = body -> {
+      String user = body.at("/messages/0/content").asText();
+      String step = user.substring(user.indexOf("Next step: ") + "Next step: ".length());
+      var reply = JSON.createObjectNode().put("model", "stub-explainer");
+      reply.putArray("choices").addObject().putObject("message").put("role", "assistant").put("content", " It explains" + step + " ");
+      return reply.toString();
+    };
+    Set<String> knownSamples = known.stream().flatMap(d -> d.generations().stream()).map(x -> x.getSampleId()).collect(Collectors.toSet());
+    try (Endpoint examiner = new Endpoint(stub)) {
+      int exit = new CommandLine(new ExamineCommand()).execute("explain", "--dataset", ds, "--samples", "100",
+          "--examiner-url", examiner.url().toString(), "--rate", "100", "--bootstrap-servers", stack.bootstrapServers(),
+          "--registry-url", stack.registryUrl(), "--topic-prefix", PREFIX);
+      assertEquals(0, exit);
+      for (String user : examiner.users) {
+        assertFalse(user.contains("HELD-OUT"), "a held-out sample reached the examiner: " + user);
+      }
+      assertEquals(knownSamples.size() * SyntheticSamples.STEPS, examiner.users.size(), "one request per step of each KNOWN-train sample");
+      var written = new java.util.HashMap<String, dev.saerl.schemas.avro.StepExplanation>();
+      dev.saerl.schemas.topics.TopicSnapshot.read(client, topics.get(TopicSpecs.STEP_EXPLANATIONS), Duration.ofSeconds(30),
+          (k, e, ts) -> written.put(k, e));
+      assertEquals(knownSamples.size() * SyntheticSamples.STEPS, written.size(), written.keySet().toString());
+      for (var e : written.entrySet()) {
+        var x = e.getValue();
+        assertTrue(knownSamples.contains(x.getSampleId()), x.toString());
+        assertEquals(x.getSampleId() + "/" + x.getStepIndex(), e.getKey());
+        assertEquals("It explains" + x.getStepText().strip(), x.getExplanation(), "the reply, stripped, for this very step");
+        assertEquals("stub-explainer", x.getModel());
+        assertEquals(examiner.url().toString(), x.getEndpoint());
+      }
     }
   }
 

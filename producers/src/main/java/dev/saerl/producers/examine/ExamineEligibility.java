@@ -20,13 +20,28 @@ public final class ExamineEligibility {
 
   /** The eligible queries of {@code dataset}, in the order given. */
   public static List<Query> eligible(Collection<Query> dataset) {
+    Set<String> known = knownTrainQueryIds(dataset);
+    return dataset.stream().filter(q -> isEligible(q) && known.contains(q.getQueryId())).toList();
+  }
+
+  /**
+   * The ids of the queries whose samples an examiner may read and annotate (step expansion): KNOWN queries of groups
+   * with no member of another split, rephrasings included (their text came from KNOWN-train already).
+   */
+  public static Set<String> knownTrainQueryIds(Collection<Query> dataset) {
     Set<String> tainted = new HashSet<>();
     for (Query q : dataset) {
       if (q.getSplit() != Split.KNOWN) {
         tainted.add(q.getGroupId());
       }
     }
-    return dataset.stream().filter(q -> isEligible(q) && !tainted.contains(q.getGroupId())).toList();
+    Set<String> ids = new HashSet<>();
+    for (Query q : dataset) {
+      if (q.getSplit() == Split.KNOWN && !tainted.contains(q.getGroupId())) {
+        ids.add(q.getQueryId());
+      }
+    }
+    return ids;
   }
 
   /** The per-query part of the rule, checked again just before anything is published. */

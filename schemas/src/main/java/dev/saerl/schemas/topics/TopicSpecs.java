@@ -14,6 +14,7 @@ import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.avro.SampleFeatures;
 import dev.saerl.schemas.avro.SplitPin;
 import dev.saerl.schemas.avro.SteeringPlan;
+import dev.saerl.schemas.avro.StepExplanation;
 import dev.saerl.schemas.avro.Verdict;
 import java.time.Duration;
 import java.util.List;
@@ -45,12 +46,14 @@ public final class TopicSpecs {
       new TopicSpec<>("dataset-splits", SplitPin.class, "dataset", 1, COMPACT, null);
   public static final TopicSpec<FeatureLabel> FEATURE_LABELS =
       new TopicSpec<>("feature-labels", FeatureLabel.class, "dataset/model_version/sae_id/feature_id", 1, COMPACT, null);
+  public static final TopicSpec<StepExplanation> STEP_EXPLANATIONS =
+      new TopicSpec<>("step-explanations", StepExplanation.class, "sample_id/step_index", 1, COMPACT, null);
   public static final TopicSpec<DeadLetter> DEAD_LETTERS =
       new TopicSpec<>("dead-letters", DeadLetter.class, "source", 1, DELETE, WEEK);
 
   public static final List<TopicSpec<?>> ALL = List.of(QUERIES, GENERATIONS, SAMPLE_FEATURES, VERDICTS,
       FEATURE_STATS, STEERING_PLANS, CORRECTIONS, MODEL_VERSIONS, EVALUATIONS, DATASET_SPLITS,
-      FEATURE_LABELS, DEAD_LETTERS);
+      FEATURE_LABELS, STEP_EXPLANATIONS, DEAD_LETTERS);
 
   private TopicSpecs() {}
 }
