@@ -77,7 +77,7 @@ public final class CorrectorCommand implements Callable<Integer> {
     ModelPack modelPack = ModelPack.load(pack);
     var settings = new Corrector.Settings(new CriticalSearch.Budget(stepRollouts, tokenRollouts, tokenPositions), temperature,
         1f, maxNewTokens, strengths, window, controlShare, !noConditional, seed, 32);
-    try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl()));
+    try (HttpSchemaRegistry registry = config.registry();
          OnnxGenerator generator = new OnnxGenerator(modelPack, threads);
          OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(modelPack, threads)) {
       CorrectorWorker worker = new CorrectorWorker(config.kafkaClient(), new Topics(config.topicPrefix(), registry),

@@ -123,9 +123,8 @@ public final class ExamineCommand {
     @Override
     public Integer call() throws Exception {
       SaerlConfig config = connection.resolve();
-      String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
       var settings = new Rephraser.Settings(prompt, solvePrompt, !noSolveCheck, temperature, maxTokens, perQuery, limit, seed);
-      try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
+      try (HttpSchemaRegistry registry = config.registry();
            ExaminerClient examiner = new ExaminerClient(endpoint.config(System.getenv()))) {
         Topics topics = new Topics(config.topicPrefix(), registry);
         List<Query> queries = QueriesSnapshot.read(config.kafkaClient(), topics, dataset, Duration.ofSeconds(60));
@@ -178,10 +177,9 @@ public final class ExamineCommand {
     @Override
     public Integer call() throws Exception {
       SaerlConfig config = connection.resolve();
-      String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
       String token = statsTokenFile == null ? null : Files.readString(statsTokenFile).strip();
       var settings = new FeatureLabeller.Settings(statsUrl, token, features, minSteps, seed);
-      try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
+      try (HttpSchemaRegistry registry = config.registry();
            ExaminerClient examiner = new ExaminerClient(endpoint.config(System.getenv()))) {
         Topic<String, FeatureLabel> labels = new Topics(config.topicPrefix(), registry).get(TopicSpecs.FEATURE_LABELS);
         FeatureLabeller.Summary summary;
@@ -232,9 +230,8 @@ public final class ExamineCommand {
     @Override
     public Integer call() throws Exception {
       SaerlConfig config = connection.resolve();
-      String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
       var settings = new StepExplainer.Settings(prompt, samples, stepsPerSample, modelVersion, maxTokens, seed);
-      try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
+      try (HttpSchemaRegistry registry = config.registry();
            ExaminerClient examiner = new ExaminerClient(endpoint.config(System.getenv()))) {
         Topics topics = new Topics(config.topicPrefix(), registry);
         List<Query> queries = QueriesSnapshot.read(config.kafkaClient(), topics, dataset, Duration.ofSeconds(60));

@@ -79,7 +79,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     String id = config.topicPrefix() + "finetune-" + dataset + "-" + weightArm.method();
     var settings = new FinetuneRole.Settings(dataset, weightArm, new RoundPolicy(every), id, id, pack,
         config.dataDir().resolve("finetune"), trainer, valQueries, unknownQueries, maxNewTokens, threads);
-    try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl()))) {
+    try (HttpSchemaRegistry registry = config.registry()) {
       FinetuneRole role = new FinetuneRole(config.kafkaClient(), new Topics(config.topicPrefix(), registry), settings);
       System.out.println("finetune " + dataset + "/" + weightArm.method() + ": a round every " + every
           + " eligible corrections, versions " + VersionLedger.versionId(dataset, weightArm, 1).replace("-r1", "-r<round>")

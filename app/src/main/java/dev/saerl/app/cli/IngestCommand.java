@@ -42,8 +42,7 @@ public final class IngestCommand implements Callable<Integer> {
       throw new IllegalArgumentException("no such file: " + file);
     }
     SaerlConfig config = connection.resolve();
-    String registryUrl = config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl());
-    try (HttpSchemaRegistry registry = new HttpSchemaRegistry(registryUrl);
+    try (HttpSchemaRegistry registry = config.registry();
          KafkaQuerySink sink = new KafkaQuerySink(config.kafkaClient(), new Topics(config.topicPrefix(), registry));
          ProgressBar bar = new ProgressBar("ingest " + file.getFileName(), Files.size(file), "KiB", 1024)) {
       IngestSummary summary = new Ingestor(dataset, new Split(splitSeed, unknownFraction), sink).ingest(file, bar::update);

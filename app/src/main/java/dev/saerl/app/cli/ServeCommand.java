@@ -79,8 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     boolean follow = followVersions != null && !followVersions.isEmpty();
     SaerlConfig c = follow || plans ? connection.resolve() : null;
-    try (HttpSchemaRegistry registry = c != null
-             ? new HttpSchemaRegistry(c.requireConnection(SaerlConfig.REGISTRY_URL, c.registryUrl())) : null;
+    try (HttpSchemaRegistry registry = c != null ? c.registry() : null;
          OpenAiServer server = OpenAiServer.start(loaded, threads, config)) {
       if (follow) {
         server.models().follow(c.kafkaClient(), new Topics(c.topicPrefix(), registry).get(TopicSpecs.MODEL_VERSIONS),

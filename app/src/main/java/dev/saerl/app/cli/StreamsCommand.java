@@ -57,7 +57,7 @@ public final class StreamsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SaerlConfig config = connection.resolve();
-    try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl()))) {
+    try (HttpSchemaRegistry registry = config.registry()) {
       Topics topics = new Topics(config.topicPrefix(), registry);
       Path state = config.dataDir().resolve("streams-state");
       String token = token();

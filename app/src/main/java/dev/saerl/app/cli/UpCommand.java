@@ -34,7 +34,7 @@ public final class UpCommand implements Callable<Integer> {
     SaerlConfig config = connection.resolve();
     PrintWriter out = spec.commandLine().getOut();
     if (config.bootstrapServers() != null && config.registryUrl() != null) {
-      try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.registryUrl())) {
+      try (HttpSchemaRegistry registry = config.registry()) {
         Topics topics = new Topics(config.topicPrefix(), registry);
         EmbeddedStack.createTopics(config.bootstrapServers(), topics);
         topics.registerSchemas().forEach((s, id) -> out.printf("schema %s -> id %d%n", s, id));

@@ -62,7 +62,7 @@ public final class WorkerCommand implements Callable<Integer> {
     ModelPack modelPack = ModelPack.load(pack);
     var settings = new GeneratorWorker.Settings(samples, temperature, topP, seed, maxNewTokens, queriesPerBatch,
         featuresPerStep, config.topicPrefix() + "worker", config.topicPrefix() + "worker-" + instance);
-    try (HttpSchemaRegistry registry = new HttpSchemaRegistry(config.requireConnection(SaerlConfig.REGISTRY_URL, config.registryUrl()));
+    try (HttpSchemaRegistry registry = config.registry();
          OnnxGenerator generator = new OnnxGenerator(modelPack, threads);
          OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(modelPack, threads)) {
       GeneratorWorker worker = new GeneratorWorker(config.kafkaClient(), new Topics(config.topicPrefix(), registry), generator, sae, settings);

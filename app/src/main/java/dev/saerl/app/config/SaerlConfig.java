@@ -1,10 +1,13 @@
 package dev.saerl.app.config;
 
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.registry.RegistryAuth;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -21,6 +24,9 @@ import java.util.Properties;
  * {@code kafka.ssl.keystore.location}, {@code kafka.ssl.keystore.password} (or {@code .file}).
  * Passwords come from the environment ({@code SAERL_KAFKA_SASL_PASSWORD}), a file or the config
  * file; they are passed to the Kafka clients as password-typed settings, which Kafka never logs.
+ * The schema registry authenticates with {@code registry.auth.token} (or {@code .file}; a bearer
+ * token) or {@code registry.auth.username} and {@code registry.auth.password} (or {@code .file};
+ * HTTP basic). Every password and token is hidden when the settings are printed.
  */
 public final class SaerlConfig {
   public static final String DATA_DIR = "data.dir";
@@ -117,6 +123,38 @@ public final class SaerlConfig {
     return p;
   }
 
+  /** A client of the configured registry, with its credentials when configured. */
+  public HttpSchemaRegistry registry() {
+    return new HttpSchemaRegistry(requireConnection(REGISTRY_URL, registryUrl()), Duration.ofSeconds(120), registryAuth());
+  }
+
+  /** The registry's credentials: a bearer token, a username and password, or none. */
+  public RegistryAuth registryAuth() {
+    String token = secret("registry.auth.token");
+    String user = values.get("registry.auth.username");
+    String password = secret("registry.auth.password");
+    if (token != null && user != null) {
+      throw new IllegalArgumentException("set registry.auth.token or registry.auth.username, not both");
+    }
+    if (token != null) {
+      if (token.isBlank()) {
+        throw new IllegalArgumentException("registry.auth.token is empty");
+      }
+      return RegistryAuth.bearer(token);
+    }
+    if (user != null) {
+      if (password == null) {
+        throw new IllegalArgumentException("registry.auth.username needs registry.auth.password, registry.auth.password.file"
+            + " or SAERL_REGISTRY_AUTH_PASSWORD");
+      }
+      return RegistryAuth.basic(user, password);
+    }
+    if (password != null) {
+      throw new IllegalArgumentException("registry.auth.password is set without registry.auth.username");
+    }
+    return RegistryAuth.NONE;
+  }
+
   private String required(String key) {
     String v = values.get(key);
     if (v == null || v.isBlank()) {
@@ -151,7 +189,7 @@ public final class SaerlConfig {
   @Override
   public String toString() {
     Map<String, String> shown = new java.util.TreeMap<>(values);
-    shown.replaceAll((k, v) -> k.contains("password") ? "[hidden]" : v);
+    shown.replaceAll((k, v) -> k.contains("password") || k.contains("token") ? "[hidden]" : v);
     return "SaerlConfig" + shown;
   }
 

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A client of the Confluent Schema Registry REST API (Confluent's own server, or Apicurio's
  * {@code /apis/ccompat/v7}). Ids and schemas are cached; while the registry cannot be reached,
- * calls retry with backoff for up to {@code unavailableWait}, logging what they wait for.
+ * calls retry with backoff for up to {@code unavailableWait}, logging what they wait for. With
+ * {@link RegistryAuth} every request carries an Authorization header; a 401 or 403 is not retried and
+ * says whether credentials were sent.
  */
 public final class HttpSchemaRegistry implements SchemaRegistry {
   private static final Logger log = LoggerFactory.getLogger(HttpSchemaRegistry.class);
@@ -31,6 +33,7 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
   private final URI base;
   private final HttpClient http;
   private final Duration unavailableWait;
+  private final RegistryAuth auth;
   private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
   private final Map<String, Integer> idBySubjectAndSchema = new ConcurrentHashMap<>();
 
@@ -39,8 +42,13 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
   }
 
   public HttpSchemaRegistry(String url, Duration unavailableWait) {
+    this(url, unavailableWait, RegistryAuth.NONE);
+  }
+
+  public HttpSchemaRegistry(String url, Duration unavailableWait, RegistryAuth auth) {
     this.base = URI.create(url.endsWith("/") ? url : url + "/");
     this.unavailableWait = unavailableWait;
+    this.auth = auth;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
 
@@ -117,6 +125,9 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
     if (body != null) {
       req.header("Content-Type", CONTENT_TYPE);
     }
+    if (auth.header() != null) {
+      req.header("Authorization", auth.header());
+    }
     req.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
         : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
     HttpResponse<String> response = sendWithRetry(req.build(), method + " " + uri);
@@ -125,9 +136,19 @@ public final class HttpSchemaRegistry implements SchemaRegistry {
       int code = json.path("error_code").asInt(response.statusCode());
       String message = json.path("message").asText(response.body());
       throw new SchemaRegistryException("schema registry " + base + " refused " + method + " /" + path
-          + ": HTTP " + response.statusCode() + ", error " + code + ": " + message, response.statusCode(), code, null);
+          + ": HTTP " + response.statusCode() + ", error " + code + ": " + message + authHint(response.statusCode()),
+          response.statusCode(), code, null);
     }
     return json;
+  }
+
+  private String authHint(int status) {
+    if (status != 401 && status != 403) {
+      return "";
+    }
+    return auth == RegistryAuth.NONE
+        ? " (no credentials were sent: set registry.auth.token, or registry.auth.username and registry.auth.password)"
+        : " (credentials sent: " + auth + "; " + (status == 401 ? "refused" : "not allowed this call") + ")";
   }
 
   private HttpResponse<String> sendWithRetry(HttpRequest request, String what) {

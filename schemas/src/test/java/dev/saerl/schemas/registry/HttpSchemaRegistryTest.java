@@ -1,6 +1,7 @@
 package dev.saerl.schemas.registry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -69,6 +72,58 @@ class HttpSchemaRegistryTest {
       assertEquals(SchemaRegistryException.UNREACHABLE, e.errorCode());
       assertTrue(e.getMessage().contains("unreachable") && e.getMessage().contains(Integer.toString(port)), e.getMessage());
     }
+  }
+
+  @Test
+  void everyCallCarriesTheConfiguredCredentials() throws IOException {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    HttpServer server = server(exchange -> {
+      seen.add(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
+      reply(exchange, 200, exchange.getRequestURI().getPath().endsWith("/versions") ? "{\"id\":3}" : "[\"a-value\"]");
+    });
+    try (HttpSchemaRegistry bearer = new HttpSchemaRegistry(url(server), Duration.ofSeconds(5), RegistryAuth.bearer("tok-1\n"));
+         HttpSchemaRegistry basic = new HttpSchemaRegistry(url(server), Duration.ofSeconds(5),
+             RegistryAuth.basic("Aladdin", "open sesame"))) {
+      assertEquals(List.of("a-value"), bearer.subjects());
+      assertEquals(3, bearer.register("t-value", Query.getClassSchema()));
+      assertEquals(List.of("a-value"), basic.subjects());
+      // the header values of RFC 6750 and RFC 7617's example, not computed by the code under test
+      assertEquals(List.of("Bearer tok-1", "Bearer tok-1", "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="), seen);
+      assertFalse(basic.toString().contains("sesame") || RegistryAuth.basic("Aladdin", "open sesame").toString().contains("sesame"));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void refusedCredentialsAreNotRetriedAndTheErrorSaysWhetherAnyWereSent() throws IOException {
+    AtomicInteger calls = new AtomicInteger();
+    HttpServer server = server(exchange -> {
+      calls.incrementAndGet();
+      reply(exchange, 401, "{\"error_code\":401,\"message\":\"Unauthorized\"}");
+    });
+    try (HttpSchemaRegistry wrong = new HttpSchemaRegistry(url(server), Duration.ofSeconds(30), RegistryAuth.bearer("wrong-tok"));
+         HttpSchemaRegistry none = new HttpSchemaRegistry(url(server), Duration.ofSeconds(30))) {
+      long t0 = System.nanoTime();
+      var e = assertThrows(SchemaRegistryException.class, wrong::subjects);
+      assertEquals(401, e.httpStatus());
+      assertEquals(1, calls.get(), "a refusal is deterministic: asked once, not retried");
+      assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(10).toNanos(), "failed at once, not after the wait budget");
+      assertTrue(e.getMessage().contains("HTTP 401") && e.getMessage().contains("credentials sent: bearer token"), e.getMessage());
+      assertFalse(e.getMessage().contains("wrong-tok"), "the token is never shown: " + e.getMessage());
+      var bare = assertThrows(SchemaRegistryException.class, none::subjects);
+      assertTrue(bare.getMessage().contains("no credentials were sent") && bare.getMessage().contains("registry.auth.token"),
+          bare.getMessage());
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static void reply(com.sun.net.httpserver.HttpExchange exchange, int status, String json) throws IOException {
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    exchange.sendResponseHeaders(status, body.length);
+    exchange.getResponseBody().write(body);
+    exchange.close();
   }
 
   private static HttpServer server(com.sun.net.httpserver.HttpHandler handler) throws IOException {
