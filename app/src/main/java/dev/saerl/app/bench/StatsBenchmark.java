@@ -26,12 +26,15 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.StoreQueryParameters;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 
 /**
  * Labelled feature observations per second through the statistics topology, against a plain
  * consumer reading and deserializing the same input (generations and sample-features) in the same
  * run, on the embedded broker. An observation is one (KNOWN sample, active feature) pair counted.
+ * The Streams side runs twice on the same input, as two fresh applications: one instance with one
+ * stream thread, then one with two (what a second instance adds, on one machine).
  * Usage: StatsBenchmark [QUERIES] [SAMPLES_PER_QUERY]  (prints one JSON line)
  */
 public final class StatsBenchmark {
@@ -68,38 +71,50 @@ public final class StatsBenchmark {
       System.err.printf("input: %d queries, %d samples, %d records, %d labelled observations%n", queries, samples, records, observations);
 
       double consumer1 = consume(stack.bootstrapServers(), records, topics.get(TopicSpecs.GENERATIONS), topics.get(TopicSpecs.SAMPLE_FEATURES));
-      long start = System.nanoTime();
-      double streamsSeconds;
-      try (StreamsService s = StreamsService.start(topics, client, "bench-streams", dir.resolve("state"),
-          new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, false)) {
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        s.awaitRunning(Duration.ofMinutes(2));
-        System.err.printf("streams instance running after %.2f s%n", (System.nanoTime() - start) / 1e9);
-        while (true) {
-          long counted = 0;
-          try {
-            var totals = s.streams().store(StoreQueryParameters.fromNameAndType(StatsStores.DATASET_TOTALS,
-                QueryableStoreTypes.<String, DatasetTotals>keyValueStore()));
-            counted = StatsStores.labelledSamples(totals, "bench");
-          } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
-            // not running yet
-          }
-          if (counted >= samples) {
-            break;
-          }
-          if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("streams counted " + counted + " of " + samples + " samples in 10 minutes");
-          }
-          Thread.sleep(20);
-        }
-        streamsSeconds = (System.nanoTime() - start) / 1e9;
-      }
+      double oneThread = streams(topics, client, "bench-streams", dir.resolve("state"), 1, samples);
+      double twoThreads = streams(topics, client, "bench-streams-2t", dir.resolve("state-2t"), 2, samples);
       double consumer2 = consume(stack.bootstrapServers(), records, topics.get(TopicSpecs.GENERATIONS), topics.get(TopicSpecs.SAMPLE_FEATURES));
       double consumerSeconds = (consumer1 + consumer2) / 2;
-      System.out.printf("{\"samples\": %d, \"observations\": %d, \"streams_s\": %.2f, \"consumer_s\": %.2f, "
-              + "\"streams_obs_per_s\": %.0f, \"consumer_obs_per_s\": %.0f, \"streams_over_consumer\": %.3f}%n",
-          samples, observations, streamsSeconds, consumerSeconds, observations / streamsSeconds,
-          observations / consumerSeconds, consumerSeconds / streamsSeconds);
+      System.out.printf("{\"samples\": %d, \"observations\": %d, \"streams_s\": %.2f, \"streams_2threads_s\": %.2f, "
+              + "\"consumer_s\": %.2f, \"streams_obs_per_s\": %.0f, \"streams_2threads_obs_per_s\": %.0f, "
+              + "\"consumer_obs_per_s\": %.0f, \"streams_over_consumer\": %.3f, \"streams_2threads_over_consumer\": %.3f}%n",
+          samples, observations, oneThread, twoThreads, consumerSeconds, observations / oneThread,
+          observations / twoThreads, observations / consumerSeconds, consumerSeconds / oneThread, consumerSeconds / twoThreads);
+    }
+  }
+
+  /**
+   * Seconds from starting a fresh application ({@code applicationId}, so it reads every input from the start)
+   * with {@code threads} stream threads until its totals count every sample.
+   */
+  static double streams(Topics topics, Properties client, String applicationId, Path state, int threads, long samples)
+      throws Exception {
+    Properties props = new Properties();
+    props.putAll(client);
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(threads));
+    long start = System.nanoTime();
+    try (StreamsService s = StreamsService.start(topics, props, applicationId, state,
+        new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, false)) {
+      long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+      s.awaitRunning(Duration.ofMinutes(2));
+      System.err.printf("streams (%d thread(s)) running after %.2f s%n", threads, (System.nanoTime() - start) / 1e9);
+      while (true) {
+        long counted = 0;
+        try {
+          var totals = s.streams().store(StoreQueryParameters.fromNameAndType(StatsStores.DATASET_TOTALS,
+              QueryableStoreTypes.<String, DatasetTotals>keyValueStore()));
+          counted = StatsStores.labelledSamples(totals, "bench");
+        } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
+          // not running yet, or a rebalance moved the store
+        }
+        if (counted >= samples) {
+          return (System.nanoTime() - start) / 1e9;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("streams counted " + counted + " of " + samples + " samples in 10 minutes");
+        }
+        Thread.sleep(20);
+      }
     }
   }
 
