@@ -33,8 +33,9 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
  * Labelled feature observations per second through the statistics topology, against a plain
  * consumer reading and deserializing the same input (generations and sample-features) in the same
  * run, on the embedded broker. An observation is one (KNOWN sample, active feature) pair counted.
- * The Streams side runs twice on the same input, as two fresh applications: one instance with one
- * stream thread, then one with two (what a second instance adds, on one machine).
+ * The Streams side runs three times on the same input, each a fresh application: an untimed warm-up
+ * (JIT), then one instance with one stream thread, then one with two (what a second instance adds, on
+ * one machine).
  * Usage: StatsBenchmark [QUERIES] [SAMPLES_PER_QUERY]  (prints one JSON line)
  */
 public final class StatsBenchmark {
@@ -71,6 +72,10 @@ public final class StatsBenchmark {
       System.err.printf("input: %d queries, %d samples, %d records, %d labelled observations%n", queries, samples, records, observations);
 
       double consumer1 = consume(stack.bootstrapServers(), records, topics.get(TopicSpecs.GENERATIONS), topics.get(TopicSpecs.SAMPLE_FEATURES));
+      // untimed: the first application in a JVM runs its first seconds interpreted, which made whichever ran first
+      // look up to 2x slower than the same work run second
+      double warmUp = streams(topics, client, "bench-streams-warm-up", dir.resolve("state-warm-up"), 1, samples);
+      System.err.printf("warm-up (1 thread, untimed): %.2f s%n", warmUp);
       double oneThread = streams(topics, client, "bench-streams", dir.resolve("state"), 1, samples);
       double twoThreads = streams(topics, client, "bench-streams-2t", dir.resolve("state-2t"), 2, samples);
       double consumer2 = consume(stack.bootstrapServers(), records, topics.get(TopicSpecs.GENERATIONS), topics.get(TopicSpecs.SAMPLE_FEATURES));
