@@ -88,6 +88,17 @@ public final class LoadBenchmark {
   /** Ingests, floods and waits until every sample is counted or the deadline passes. */
   public static Result run(int queries, int samples, Duration deadlineAfter) throws Exception {
     Path dir = Files.createTempDirectory("saerl-load");
+    try {
+      return run(dir, queries, samples, deadlineAfter);
+    } finally {
+      // the broker's data for a 1M flood is ~11 GB: never leave it behind
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+      }
+    }
+  }
+
+  private static Result run(Path dir, int queries, int samples, Duration deadlineAfter) throws Exception {
     Path file = dir.resolve("queries.jsonl");
     SplittableRandom rnd = new SplittableRandom(1);
     try (BufferedWriter w = Files.newBufferedWriter(file)) {
