@@ -12,6 +12,7 @@ import dev.saerl.schemas.topics.Topics;
 import dev.saerl.streams.StreamsService;
 import dev.saerl.streams.bench.SyntheticSamples;
 import dev.saerl.streams.stats.DatasetTotals;
+import dev.saerl.streams.stats.FeatureSums;
 import dev.saerl.streams.stats.StatsConfig;
 import dev.saerl.streams.stats.StatsStores;
 import java.io.BufferedWriter;
@@ -19,6 +20,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
@@ -35,17 +38,67 @@ import org.apache.kafka.streams.state.QueryableStoreTypes;
 /**
  * Load: ingest Q generated queries at full speed (through the real ingest path), then a flood of
  * S labelled samples (generations + sample-features) through the Streams app; prints the ingest
- * rate, the Streams app's consumer lag and the JVM heap every 5 s, the totals, and checks nothing
- * was lost (every sample counted, every query published). One JSON line per measurement.
- * Usage: LoadBenchmark [QUERIES] [SAMPLES]
+ * rate, the Streams app's consumer lag and the JVM heap every 5 s, the totals, the peak heap and
+ * resident memory, and checks nothing was lost or counted twice: every query published, and the
+ * Streams app's labelled samples and per-feature observations (active features per sample, summed
+ * over the feature-sums store) exactly equal to what was produced. Exits 1 on any difference.
+ * One JSON line per measurement. Usage: LoadBenchmark [QUERIES] [SAMPLES]
  */
 public final class LoadBenchmark {
   private LoadBenchmark() {}
 
+  /** What was produced and what the Streams app counted. */
+  public record Result(long queries, long published, long samplesExpected, long samplesCounted,
+                       long observationsExpected, long observationsCounted) {
+    /** Every difference between what was produced and what was counted; empty when nothing was lost or doubled. */
+    public List<String> losses() {
+      List<String> out = new ArrayList<>();
+      compare(out, "queries published", queries, published);
+      compare(out, "labelled samples", samplesExpected, samplesCounted);
+      compare(out, "feature observations", observationsExpected, observationsCounted);
+      return out;
+    }
+
+    private static void compare(List<String> out, String what, long expected, long counted) {
+      if (counted < expected) {
+        out.add(what + ": " + counted + " counted of " + expected + " produced (" + (expected - counted) + " lost)");
+      } else if (counted > expected) {
+        out.add(what + ": " + counted + " counted of " + expected + " produced (" + (counted - expected) + " counted twice)");
+      }
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     int queries = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int samples = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
+    Duration deadline = Duration.ofMinutes(Long.getLong("load.deadline.min", 90));
+    Result r = run(queries, samples, deadline);
+    List<String> losses = r.losses();
+    if (!losses.isEmpty()) {
+      if (r.samplesCounted() < r.samplesExpected()) {
+        System.err.println("LoadBenchmark: the Streams app had not counted every sample when the deadline ("
+            + deadline.toMinutes() + " min) passed");
+      }
+      losses.forEach(l -> System.err.println("LoadBenchmark: " + l));
+      System.exit(1);
+    }
+    System.out.println("{\"phase\": \"checked\", \"lost\": 0, \"counted_twice\": 0}");
+  }
+
+  /** Ingests, floods and waits until every sample is counted or the deadline passes. */
+  public static Result run(int queries, int samples, Duration deadlineAfter) throws Exception {
     Path dir = Files.createTempDirectory("saerl-load");
+    try {
+      return run(dir, queries, samples, deadlineAfter);
+    } finally {
+      // the broker's data for a 1M flood is ~11 GB: never leave it behind
+      try (var paths = Files.walk(dir)) {
+        paths.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+      }
+    }
+  }
+
+  private static Result run(Path dir, int queries, int samples, Duration deadlineAfter) throws Exception {
     Path file = dir.resolve("queries.jsonl");
     SplittableRandom rnd = new SplittableRandom(1);
     try (BufferedWriter w = Files.newBufferedWriter(file)) {
@@ -71,6 +124,7 @@ public final class LoadBenchmark {
           queries, s.published(), s.rejectedTotal(), ingestSeconds, s.published() / ingestSeconds);
 
       long t1 = System.nanoTime();
+      long observationsExpected = 0;
       try (var producer = new KafkaProducer<byte[], byte[]>(client, new ByteArraySerializer(), new ByteArraySerializer())) {
         var q = topics.get(TopicSpecs.QUERIES);
         var g = topics.get(TopicSpecs.GENERATIONS);
@@ -84,6 +138,7 @@ public final class LoadBenchmark {
             d.generations().forEach(x -> producer.send(g.record(x.getQueryId(), x)));
             for (SampleFeatures x : d.features()) {
               producer.send(f.record(x.getQueryId(), x));
+              observationsExpected += activeFeatures(x);
             }
           }
         }
@@ -96,17 +151,20 @@ public final class LoadBenchmark {
                new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, false);
            Admin admin = Admin.create(client)) {
         long counted = 0;
-        long deadline = System.nanoTime() + Duration.ofMinutes(60).toNanos();
+        long expected = (long) samples / 4 * 4;
+        long deadline = System.nanoTime() + deadlineAfter.toNanos();
         long nextReport = 0;
-        while (counted < (long) samples / 4 * 4 && System.nanoTime() < deadline) {
+        long peakHeap = 0;
+        while (counted < expected && System.nanoTime() < deadline) {
           try {
             counted = StatsStores.labelledSamples(streams.streams().store(StoreQueryParameters.fromNameAndType(
                 StatsStores.DATASET_TOTALS, QueryableStoreTypes.<String, DatasetTotals>keyValueStore())), "flood");
           } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
             counted = 0;
           }
+          Runtime rt = Runtime.getRuntime();
+          peakHeap = Math.max(peakHeap, rt.totalMemory() - rt.freeMemory());
           if (System.nanoTime() >= nextReport) {
-            Runtime rt = Runtime.getRuntime();
             System.out.printf("{\"phase\": \"streams\", \"seconds\": %.0f, \"samples_counted\": %d, \"lag\": %d, \"heap_mb\": %d}%n",
                 (System.nanoTime() - t2) / 1e9, counted, lag(admin, appId), (rt.totalMemory() - rt.freeMemory()) >> 20);
             nextReport = System.nanoTime() + 5_000_000_000L;
@@ -114,10 +172,44 @@ public final class LoadBenchmark {
           Thread.sleep(200);
         }
         double seconds = (System.nanoTime() - t2) / 1e9;
-        System.out.printf("{\"phase\": \"done\", \"samples_counted\": %d, \"samples_expected\": %d, \"seconds\": %.1f, \"samples_per_s\": %.0f}%n",
-            counted, (long) samples / 4 * 4, seconds, counted / seconds);
+        Thread.sleep(2_000); // a sample counted past the expected total would show by now
+        counted = StatsStores.labelledSamples(streams.streams().store(StoreQueryParameters.fromNameAndType(
+            StatsStores.DATASET_TOTALS, QueryableStoreTypes.<String, DatasetTotals>keyValueStore())), "flood");
+        long observations = 0;
+        try (var all = streams.streams().store(StoreQueryParameters.fromNameAndType(
+            StatsStores.FEATURE_SUMS, QueryableStoreTypes.<String, FeatureSums>keyValueStore())).all()) {
+          while (all.hasNext()) {
+            FeatureSums sums = all.next().value;
+            observations += sums.activeCorrect() + sums.activeIncorrect();
+          }
+        }
+        System.out.printf("{\"phase\": \"done\", \"samples_counted\": %d, \"samples_expected\": %d, \"observations_counted\": %d,"
+                + " \"observations_expected\": %d, \"lag\": %d, \"seconds\": %.1f, \"samples_per_s\": %.0f, \"peak_heap_mb\": %d,"
+                + " \"max_heap_mb\": %d, \"peak_rss_mb\": %d}%n",
+            counted, expected, observations, observationsExpected, lag(admin, appId), seconds, counted / seconds, peakHeap >> 20,
+            Runtime.getRuntime().maxMemory() >> 20, peakRssKb() >> 10);
+        return new Result(queries, s.published(), expected, counted, observationsExpected, observations);
       }
     }
+  }
+
+  /** The features active in a sample: the distinct ids over its steps (what the statistics count once per sample). */
+  static long activeFeatures(SampleFeatures x) {
+    return x.getSteps().stream().flatMap(st -> st.getFeatureIds().stream()).distinct().count();
+  }
+
+  /** This process's peak resident set (VmHWM), in KiB; 0 where /proc is not there. */
+  static long peakRssKb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // not Linux: no figure
+    }
+    return 0;
   }
 
   /** Records not yet consumed by the Streams app's group, over its input topics. */
