@@ -38,6 +38,21 @@ public final class StreamsCommand implements Callable<Integer> {
           + "or open the page as /?token=<token>. Also read from the SAERL_HTTP_TOKEN environment variable. Never logged.")
   Path httpTokenFile;
 
+  @Option(names = "--instance", paramLabel = "ID",
+      description = "Static group membership under this id (unique per instance): restarted after a crash, the instance "
+          + "takes its tasks back at once instead of waiting for its old session (15 s) to expire.")
+  String instance;
+
+  @Option(names = "--min-plan-samples", paramLabel = "N", description = "Labelled samples a dataset needs before it gets a plan (default: "
+      + "the statistics defaults, docs/statistics.md).")
+  Integer minPlanSamples;
+
+  @Option(names = "--min-support", paramLabel = "N", description = "Labelled samples a feature must be active in to be ranked.")
+  Integer minSupport;
+
+  @Option(names = "--min-paired-queries", paramLabel = "N", description = "Queries with both classes a dataset needs to rank on the paired contrast.")
+  Integer minPairedQueries;
+
   @Option(names = "--reset-local-state",
       description = "Delete this instance's local stores first; they are rebuilt from their changelog topics.")
   boolean resetLocalState;
@@ -54,6 +69,14 @@ public final class StreamsCommand implements Callable<Integer> {
     return env == null || env.isBlank() ? null : env.trim();
   }
 
+  private StatsConfig statsConfig() {
+    StatsConfig d = StatsConfig.DEFAULTS;
+    return new StatsConfig(minSupport == null ? d.minSupport() : minSupport,
+        minPairedQueries == null ? d.minPairedQueries() : minPairedQueries, d.maxPresence(), d.alpha(), d.topK(),
+        minPlanSamples == null ? d.minPlanSamples() : minPlanSamples, d.strength(), d.minJaccard(), d.maxCoefficientChange(),
+        d.examplesPerFeature(), d.publishInterval());
+  }
+
   @Override
   public Integer call() throws Exception {
     SaerlConfig config = connection.resolve();
@@ -61,8 +84,14 @@ public final class StreamsCommand implements Callable<Integer> {
       Topics topics = new Topics(config.topicPrefix(), registry);
       Path state = config.dataDir().resolve("streams-state");
       String token = token();
-      StreamsService service = StreamsService.start(topics, config.kafkaClient(), config.topicPrefix() + "streams", state,
-          new InetSocketAddress(httpHost, httpPort), StatsConfig.DEFAULTS, resetLocalState, token);
+      java.util.Properties client = config.kafkaClient();
+      if (instance != null) {
+        client.put(org.apache.kafka.streams.StreamsConfig.mainConsumerPrefix("group.instance.id"),
+            config.topicPrefix() + "streams-" + instance);
+        client.put(org.apache.kafka.streams.StreamsConfig.mainConsumerPrefix("session.timeout.ms"), "15000");
+      }
+      StreamsService service = StreamsService.start(topics, client, config.topicPrefix() + "streams", state,
+          new InetSocketAddress(httpHost, httpPort), statsConfig(), resetLocalState, token);
       CountDownLatch stopped = new CountDownLatch(1);
       java.util.concurrent.atomic.AtomicBoolean shuttingDown = new java.util.concurrent.atomic.AtomicBoolean();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {

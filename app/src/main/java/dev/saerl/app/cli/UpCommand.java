@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -21,10 +22,16 @@ import picocli.CommandLine.Spec;
         "Runs a real Kafka broker (KRaft, single node) and a real schema registry (Apicurio) on loopback,",
         "creates saerl's topics and registers its schemas, prints their addresses and stays in the",
         "foreground until Ctrl-C, which stops both. Data persists in --data-dir across restarts.",
+        "With --brokers 3: three KRaft nodes (controller and broker), each its own JVM, replication factor 3,",
+        "min.insync.replicas 2; endpoints.properties lists all three addresses.",
         "With --bootstrap-servers and --registry-url it starts nothing and only prepares those."})
 public final class UpCommand implements Callable<Integer> {
   @Mixin
   ConnectionOptions connection;
+
+  @Option(names = "--brokers", defaultValue = "1",
+      description = "Kafka nodes: 1 runs in this JVM; more run as a KRaft quorum of child JVMs with min(N, 3) replicas (default: ${DEFAULT-VALUE}).")
+  int brokers;
 
   @Spec
   CommandSpec spec;
@@ -45,10 +52,14 @@ public final class UpCommand implements Callable<Integer> {
     if (config.bootstrapServers() != null || config.registryUrl() != null) {
       throw new IllegalArgumentException("give both --bootstrap-servers and --registry-url to use existing services, or neither");
     }
-    out.println("starting Kafka broker and schema registry in " + config.dataDir().toAbsolutePath() + " ...");
+    if (brokers < 1) {
+      throw new IllegalArgumentException("--brokers is " + brokers + ": give 1 or more");
+    }
+    out.println("starting " + (brokers == 1 ? "Kafka broker" : brokers + " Kafka brokers") + " and schema registry in "
+        + config.dataDir().toAbsolutePath() + " ...");
     out.flush();
     long t0 = System.nanoTime();
-    EmbeddedStack stack = EmbeddedStack.start(config.dataDir(), config.topicPrefix());
+    EmbeddedStack stack = EmbeddedStack.start(config.dataDir(), config.topicPrefix(), brokers);
     Path endpoints = config.dataDir().resolve(SaerlConfig.ENDPOINTS_FILE);
     Files.writeString(endpoints, SaerlConfig.BOOTSTRAP_SERVERS + "=" + stack.bootstrapServers() + "\n"
         + SaerlConfig.REGISTRY_URL + "=" + stack.registryUrl() + "\n");
@@ -68,7 +79,7 @@ public final class UpCommand implements Callable<Integer> {
     out.println("  topic.prefix      = " + config.topicPrefix());
     out.println("other terminals: ./saerl <role> finds these through " + endpoints
         + " (or pass --bootstrap-servers and --registry-url)");
-    out.println("Ctrl-C stops both.");
+    out.println(brokers == 1 ? "Ctrl-C stops both." : "Ctrl-C stops them all.");
     out.flush();
     stopped.await();
     return 0;

@@ -18,11 +18,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node KRaft Kafka broker (combined broker and controller) in this JVM, on loopback,
- * storing under {@code dataDir}. Single-node settings for the offsets and transaction-state topics
- * let transactions (exactly-once) work with one replica. Data survives a restart on the same dir.
+ * A real KRaft Kafka node (combined broker and controller) in this JVM, on loopback, storing under
+ * {@code dataDir}: the single-node default ({@link #start(Path)}), or one voter of a quorum
+ * ({@link #startNode}, which {@link KafkaCluster} runs once per child JVM). Replica settings follow the
+ * cluster's size: one replica alone (so transactions work), three with {@code min.insync.replicas} 2
+ * on three nodes. Data survives a restart on the same dir.
  */
-public final class EmbeddedKafka implements AutoCloseable {
+public final class EmbeddedKafka implements Brokers {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
   private static final int NODE_ID = 1;
 
@@ -45,6 +47,21 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   public record SecureListener(Path keystore, String keystorePassword) {}
 
+  /**
+   * One voter of a static KRaft quorum.
+   *
+   * @param voters {@code controller.quorum.voters}, the same on every node: {@code 1@127.0.0.1:port,...}
+   * @param replicas the cluster's replication factor (internal topics and the default)
+   * @param clusterId the same on every node; used only when the storage is formatted the first time
+   */
+  public record Node(int nodeId, int port, int controllerPort, String voters, int replicas, String clusterId) {
+    public Node {
+      if (replicas < 1 || nodeId < 0 || voters == null || voters.isBlank()) {
+        throw new IllegalArgumentException("bad KRaft node: id " + nodeId + ", replicas " + replicas + ", voters " + voters);
+      }
+    }
+  }
+
   public static EmbeddedKafka start(Path dataDir) {
     return start(dataDir, null);
   }
@@ -63,7 +80,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (controllerPort == port) {
       controllerPort = FreePorts.pick(0);
     }
-    Properties p = config(logDir, port, controllerPort);
+    Node node = new Node(NODE_ID, port, controllerPort, NODE_ID + "@127.0.0.1:" + controllerPort, 1, Uuid.randomUuid().toString());
+    Properties p = config(logDir, node);
     int securePort = -1;
     if (secure != null) {
       securePort = FreePorts.pick(0);
@@ -80,7 +98,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       p.put("listener.name.secure.ssl.keystore.password", secure.keystorePassword());
       p.put("listener.name.secure.ssl.key.password", secure.keystorePassword());
     }
-    format(p, logDir);
+    format(p, logDir, node.nodeId(), node.clusterId());
     KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
     server.startup();
     ports.save("broker", port);
@@ -90,27 +108,51 @@ public final class EmbeddedKafka implements AutoCloseable {
     return new EmbeddedKafka(server, bootstrap, securePort < 0 ? null : "127.0.0.1:" + securePort);
   }
 
-  static Properties config(Path logDir, int port, int controllerPort) {
+  /** One voter of a quorum, on its fixed ports (the voters list names them), storing under {@code logDir}. */
+  public static EmbeddedKafka startNode(Path logDir, Node node) {
+    long t0 = System.nanoTime();
+    try {
+      Files.createDirectories(logDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + logDir, e);
+    }
+    Properties p = config(logDir, node);
+    format(p, logDir, node.nodeId(), node.clusterId());
+    KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(p), Time.SYSTEM);
+    server.startup();
+    String bootstrap = "127.0.0.1:" + node.port();
+    log.info("Kafka node {} up at {} in {} ms (data {})", node.nodeId(), bootstrap, (System.nanoTime() - t0) / 1_000_000, logDir);
+    return new EmbeddedKafka(server, bootstrap, null);
+  }
+
+  static Properties config(Path logDir, Node node) {
+    int replicas = node.replicas();
+    String minIsr = Integer.toString(replicas >= 3 ? 2 : 1);
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
-    p.put("node.id", Integer.toString(NODE_ID));
-    p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
+    p.put("node.id", Integer.toString(node.nodeId()));
+    p.put("controller.quorum.voters", node.voters());
+    p.put("listeners", "PLAINTEXT://127.0.0.1:" + node.port() + ",CONTROLLER://127.0.0.1:" + node.controllerPort());
+    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + node.port());
     p.put("controller.listener.names", "CONTROLLER");
     p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("log.dirs", logDir.toAbsolutePath().toString());
-    // one replica: without these, initTransactions and group coordination wait forever
-    p.put("offsets.topic.replication.factor", "1");
+    // the cluster's replicas: with one, the defaults (3) would make initTransactions and group coordination wait forever
+    p.put("offsets.topic.replication.factor", Integer.toString(replicas));
     p.put("offsets.topic.num.partitions", "4");
-    p.put("transaction.state.log.replication.factor", "1");
-    p.put("transaction.state.log.min.isr", "1");
+    p.put("transaction.state.log.replication.factor", Integer.toString(replicas));
+    p.put("transaction.state.log.min.isr", minIsr);
     p.put("transaction.state.log.num.partitions", "4");
-    p.put("share.coordinator.state.topic.replication.factor", "1");
-    p.put("share.coordinator.state.topic.min.isr", "1");
-    p.put("min.insync.replicas", "1");
-    p.put("default.replication.factor", "1");
+    p.put("share.coordinator.state.topic.replication.factor", Integer.toString(replicas));
+    p.put("share.coordinator.state.topic.min.isr", minIsr);
+    p.put("min.insync.replicas", minIsr);
+    p.put("default.replication.factor", Integer.toString(replicas));
+    if (replicas > 1) {
+      // a killed node is fenced (and leaves every ISR, so its partitions' leadership moves) after 3 s, not 9
+      p.put("broker.heartbeat.interval.ms", "500");
+      p.put("broker.session.timeout.ms", "3000");
+    }
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("auto.create.topics.enable", "false");
     p.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
@@ -118,7 +160,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     return p;
   }
 
-  private static void format(Properties p, Path logDir) {
+  private static void format(Properties p, Path logDir, int nodeId, String clusterId) {
     Path meta = logDir.resolve("meta.properties");
     if (Files.exists(meta)) {
       return; // formatted before: keep the cluster id and the data
@@ -127,8 +169,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       new Formatter()
           .setPrintStream(new PrintStream(out, true, StandardCharsets.UTF_8))
-          .setNodeId(NODE_ID)
-          .setClusterId(Uuid.randomUuid().toString())
+          .setNodeId(nodeId)
+          .setClusterId(clusterId)
           .setDirectories(java.util.List.of(logDir.toAbsolutePath().toString()))
           .setMetadataLogDirectory(logDir.toAbsolutePath().toString())
           .setControllerListenerName("CONTROLLER")
@@ -140,6 +182,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  @Override
   public String bootstrapServers() {
     return bootstrapServers;
   }

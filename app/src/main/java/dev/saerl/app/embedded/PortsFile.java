@@ -32,8 +32,17 @@ final class PortsFile {
     }
   }
 
+  /** A remembered text value, or {@code fallback} when none is. */
+  String text(String name, String fallback) {
+    return props.getProperty(name, fallback);
+  }
+
   void save(String name, int port) {
-    props.setProperty(name, Integer.toString(port));
+    saveText(name, Integer.toString(port));
+  }
+
+  void saveText(String name, String value) {
+    props.setProperty(name, value);
     try (Writer w = Files.newBufferedWriter(file)) {
       props.store(w, "ports last used by saerl's embedded services");
     } catch (IOException e) {

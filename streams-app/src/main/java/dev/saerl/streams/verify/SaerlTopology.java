@@ -136,7 +136,8 @@ public final class SaerlTopology {
 
   /**
    * Exactly-once v2; a 1 s commit interval (under EOS a commit is when downstream sees results: 200 ms made
-   * the statistics benchmark 26% slower); 16 MiB of record cache; RocksDB bounded to 64 MiB per JVM.
+   * the statistics benchmark 26% slower); 16 MiB of record cache; RocksDB bounded to 64 MiB per JVM; internal
+   * (changelog, repartition) topics with the broker's default replication factor.
    */
   public static Properties streamsConfig(Properties client, String applicationId, String stateDir) {
     Properties p = new Properties();
@@ -146,7 +147,7 @@ public final class SaerlTopology {
     p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
     p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.toString(16L * 1024 * 1024));
-    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "1");
+    p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, "-1"); // the broker's default.replication.factor: 3 on a 3-node cluster
     p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbConfig.class);
     p.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
     p.put(StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
