@@ -64,6 +64,23 @@ def steered(model, tok, rows, samples, vectors):
     return [round(100 * accuracy, 1), round(100 * marker, 1)]
 
 
+def fresh_rows(seed, n):
+    """n problems drawn by the modes generator, none of the saerl dataset's, as dataset rows (careful solution)."""
+    import random
+    from . import task
+    _, held = modes.MODES.dataset_rows(7, 400)
+    rng, rows = random.Random(seed), []
+    while len(rows) < n:
+        start, ops = modes.sample_problem(rng)
+        if task.problem_key(start, ops) in held:
+            continue
+        name, pronoun = rng.choice(task.NAMES)
+        q = task.phrase(start, ops, rng.randrange(modes.STYLES), name, pronoun, rng.choice(task.OBJECTS))
+        cot, _ = modes.chain(start, ops, True, 0.0, rng)
+        rows.append({"question": q, "answer": str(modes.final_value(start, ops)), "solution": cot})
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", required=True, help="a pack folder or a training checkpoint (.pt)")
@@ -71,11 +88,18 @@ def main(argv=None):
     ap.add_argument("--layers", default="2")
     ap.add_argument("--problems", type=int, default=120)
     ap.add_argument("--samples", type=int, default=8)
+    ap.add_argument("--fresh-seed", type=int, default=None,
+                    help="draw the problems from the task generator with this seed (none of the dataset's 400) "
+                         "instead of the dataset, so no dataset problem is looked at")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     model, tok = load(a.model), CharTokenizer.default()
-    rows = [json.loads(l) for l in open(a.dataset)][::3][:a.problems]  # one phrasing per problem
-    fit, ev = rows[0::2], rows[1::2]
+    if a.fresh_seed is None:
+        rows = [json.loads(l) for l in open(a.dataset)][::3][:a.problems]  # one phrasing per problem
+        fit, ev = rows[0::2], rows[1::2]
+    else:
+        rows = fresh_rows(a.fresh_seed, a.problems)
+        fit, ev = rows[:len(rows) // 2], rows[len(rows) // 2:]
     for layer in [int(x) for x in a.layers.split(",")]:
         model.c.hook_layer = layer
         v, careful_norm, sloppy_norm = oracle(model, tok, fit)
