@@ -42,6 +42,21 @@ public final class ChildJvm {
     }
   }
 
+  /**
+   * Waits up to {@code grace} for a process already asked to stop ({@link Process#destroy}), then kills it
+   * (SIGKILL) and waits for that too; an interrupt kills it at once and keeps the interrupt flag.
+   */
+  public static void awaitStop(Process p, java.time.Duration grace) {
+    try {
+      if (!p.waitFor(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /** This JVM's class path, absolute; a long one as a manifest-only jar in {@code scratch}. */
   static synchronized String classPath(Path scratch) {
     List<String> entries = new ArrayList<>();

@@ -234,16 +234,7 @@ public final class KafkaCluster implements Brokers {
   public void close() {
     List<Process> all = new ArrayList<>(snapshot().values());
     all.forEach(Process::destroy);
-    for (Process p : all) {
-      try {
-        if (!p.waitFor(15, TimeUnit.SECONDS)) {
-          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        p.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
-    }
+    all.forEach(p -> ChildJvm.awaitStop(p, Duration.ofSeconds(15)));
     log.info("Kafka cluster at {} stopped", bootstrapServers());
   }
 }
