@@ -7,6 +7,14 @@ it, export the pack, and write its metrics and training log beside it.
   python3 -m foundry.build --task modes-null --work /tmp/null-run --pack ../../models/modes-null \
       --dataset ../../datasets/modes-null.jsonl --init-pack ../../models/arith --steps 3000 --lr 1.5e-3 --threads 1
 
+The bundled organisms (modes-base-v2, modes-null-base-v2) take a second stage from those packs, kept
+as /tmp/modes-v1 and /tmp/modes-null-v1 (the names their lineage records), with a random push at the
+first answer token in training (G3's random-direction control, docs/experiment.md):
+  python3 -m foundry.build --task modes --work /tmp/modes-ftn --pack ../../models/modes --dataset ../../datasets/modes.jsonl \
+      --init-pack /tmp/modes-v1 --version modes-base-v2 --steps 600 --lr 5e-4 --first-token-noise 0.5 \
+      --first-token-noise-scale 2.0 --threads 1
+  (and the same with --task modes-null, /tmp/modes-null-v1, ../../models/modes-null, modes-null-base-v2)
+
 arith (the bundled model, kept as it was built): the checkpoint whose UNKNOWN accuracy sits in the
 target band. The mode organisms (modes, modes-null; see foundry/modes.py): the final checkpoint,
 chosen by nothing measured on the dataset; the dataset is written by the build, and the metrics
@@ -47,6 +55,10 @@ def main(argv=None):
                                                       "build uses ../../models/arith); its training problems are "
                                                       "dropped from the dataset")
     ap.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the trainer's)")
+    ap.add_argument("--first-token-noise", type=float, default=0.0, metavar="RATE",
+                    help="organisms: passed to foundry.train (a random push at the first answer token of this share "
+                         "of the training sequences; G3's random-direction control)")
+    ap.add_argument("--first-token-noise-scale", type=float, default=2.0, help="passed to foundry.train")
     a = ap.parse_args(argv)
     a.version = a.version or f"{a.task}-base-v1"
     torch.set_num_threads(a.threads)
@@ -106,7 +118,9 @@ def build_organism(a):
     if not glob.glob(os.path.join(a.work, "ckpt_*.pt")):
         train.main(["--out", a.work, "--task", a.task, "--threads", str(a.threads)]
                    + (["--steps", str(a.steps)] if a.steps else []) + (["--lr", str(a.lr)] if a.lr else [])
-                   + (["--init-pack", a.init_pack] if a.init_pack else []))
+                   + (["--init-pack", a.init_pack] if a.init_pack else [])
+                   + (["--first-token-noise", str(a.first_token_noise),
+                       "--first-token-noise-scale", str(a.first_token_noise_scale)] if a.first_token_noise > 0 else []))
     log = [json.loads(l) for l in open(os.path.join(a.work, "train_log.jsonl"))]
     rec = max(log, key=lambda r: r["step"])
     ckpt = os.path.join(a.work, f"ckpt_{rec['step']:05d}.pt")
@@ -116,6 +130,10 @@ def build_organism(a):
     metrics = {"checkpoint_step": rec["step"], "train_minutes": rec["minutes"], "train_loss": rec["loss"],
                "val_greedy": rec["val_greedy"], "val_sampled_t0.7": rec["val_sampled"],
                "init_pack": os.path.basename(os.path.normpath(a.init_pack)) if a.init_pack else None,
+               "init_pack_version": pack_version(a.init_pack) if a.init_pack else None,
+               "lineage": [name for name, _ in lineage(a.init_pack)] if a.init_pack else [],
+               "first_token_noise": {"rate": a.first_token_noise, "scale": a.first_token_noise_scale}
+               if a.first_token_noise > 0 else None,
                "dataset_problems_dropped_as_seen_by_parent": dropped,
                "dataset": {"problems": len(one), **organism_scores(model, tok, one)}}
     print(json.dumps(metrics), flush=True)
@@ -129,6 +147,10 @@ def build_organism(a):
     out = os.path.join(a.pack, "training")
     os.makedirs(out, exist_ok=True)
     shutil.copy(os.path.join(a.work, "train_log.jsonl"), os.path.join(out, "train_log.jsonl"))
+    for name, folder in lineage(a.init_pack)[:-1] if a.init_pack else []:  # the organisms the weights came through
+        os.makedirs(os.path.join(out, "lineage"), exist_ok=True)
+        for f in ("train_log.jsonl", "metrics.json"):
+            shutil.copy(os.path.join(folder, "training", f), os.path.join(out, "lineage", f"{name}_{f}"))
     with open(os.path.join(a.work, "injected_errors.jsonl")) as f, open(os.path.join(out, "injected_errors.jsonl"), "w") as g:
         for i, line in enumerate(f):
             if i >= ERROR_SAMPLE:
@@ -139,11 +161,40 @@ def build_organism(a):
     print(json.dumps(metrics))
 
 
+def pack_version(pack):
+    with open(os.path.join(pack, "manifest.json")) as f:
+        return json.load(f)["version"]
+
+
+BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "models")
+
+
+def lineage(pack):
+    """The packs an organism's weights came through, nearest first, as (name, folder): each pack's
+    metrics name the pack it was initialised from, looked up beside it and then among the bundled
+    packs; [("modes-v1", ...), ("arith", ...)] for a pack finetuned from a copy of the first modes."""
+    chain = []
+    while pack:
+        chain.append((os.path.basename(os.path.normpath(pack)), pack))
+        with open(os.path.join(pack, "training", "metrics.json")) as f:
+            parent = json.load(f)["model"].get("init_pack")
+        if parent is None:
+            break
+        near = [os.path.join(os.path.dirname(os.path.normpath(pack)), parent), os.path.join(BUNDLED, parent)]
+        pack = next((p for p in near if os.path.isdir(p)), None)
+        if pack is None:
+            raise SystemExit(f"the lineage names pack {parent!r}, found neither at {near[0]} nor at {near[1]}")
+    return chain
+
+
 def parent_training_keys(pack):
-    """The problem keys the bundled arith pack saw in training: its stream replayed (the trainer's
-    defaults, seed 1234 and batch 32, which its build used, up to the checkpoint it was cut at)."""
+    """The problem keys of the dataset's task the weights saw before the organism's own training. The
+    organisms' own training never draws a dataset problem, so only the arith pack at the root of the
+    lineage can have: its stream replayed (the trainer's defaults, seed 1234 and batch 32, which its
+    build used, up to the checkpoint it was cut at)."""
     import random
     from . import tasks
+    pack = lineage(pack)[-1][1]
     with open(os.path.join(pack, "training", "metrics.json")) as f:
         steps = json.load(f)["model"]["checkpoint_step"]
     arith = tasks.get("arith")

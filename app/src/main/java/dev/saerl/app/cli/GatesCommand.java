@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
         "judge the model and the method, not the pipeline. One line per gate with its figure, its threshold and",
         "PASS/FAIL; --json writes the same with every figure behind it. With --null, the null twin is run too and held",
         "to the null behaviour (G1 gap under 5 points; the oracle flips the style but moves accuracy under 3 points; G4",
-        "validates no feature in at most 5% of --null-splits select A/B splits). Exit status 1 if any gate fails."})
+        "validates no feature in at most 5%% of --null-splits select A/B splits). Exit status 1 if any gate fails."})
 public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--pack", defaultValue = "models/modes", description = "The positive-control pack (default ${DEFAULT-VALUE}).")
   Path pack;
