@@ -7,9 +7,9 @@ it, export the pack, and write its metrics and training log beside it.
   python3 -m foundry.build --task modes-null --work /tmp/null-run --pack ../../models/modes-null \
       --dataset ../../datasets/modes-null.jsonl --init-pack ../../models/arith --steps 3000 --lr 1.5e-3 --threads 1
 
-The bundled organisms (modes-base-v2, modes-null-base-v2) take a second stage from those packs, kept
-as /tmp/modes-v1 and /tmp/modes-null-v1 (the names their lineage records), with a random push at the
-first answer token in training (G3's random-direction control, docs/experiment.md):
+A second stage from those packs (the G3 candidate of docs/experiment.md, not bundled yet), with the
+first packs kept as /tmp/modes-v1 and /tmp/modes-null-v1 (the names the lineage records) and a random
+push at the first answer token in training (G3's random-direction control):
   python3 -m foundry.build --task modes --work /tmp/modes-ftn --pack ../../models/modes --dataset ../../datasets/modes.jsonl \
       --init-pack /tmp/modes-v1 --version modes-base-v2 --steps 600 --lr 5e-4 --first-token-noise 0.5 \
       --first-token-noise-scale 2.0 --threads 1
@@ -40,6 +40,7 @@ from .tokenizer import CharTokenizer
 
 BAND = (0.40, 0.80)
 TARGET = 0.6
+BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "models")
 
 
 def main(argv=None):
@@ -108,8 +109,9 @@ def build_organism(a):
     organism = tasks.get(a.task)
     rows, _ = organism.dataset_rows(7, 400)  # all 400 stay out of the organism's training
     dropped = 0
-    if a.init_pack:
-        seen = {organism.group_of(k) for k in parent_training_keys(a.init_pack)}
+    chain = lineage(a.init_pack) if a.init_pack else []
+    if chain:
+        seen = {organism.group_of(k) for k in parent_training_keys(chain[-1][1])}
         kept = [r for r in rows if r["group_id"] not in seen]
         dropped = (len(rows) - len(kept)) // arith_task.STYLES
         print(json.dumps({"dropped_problems_seen_by_parent": dropped}), flush=True)
@@ -131,7 +133,7 @@ def build_organism(a):
                "val_greedy": rec["val_greedy"], "val_sampled_t0.7": rec["val_sampled"],
                "init_pack": os.path.basename(os.path.normpath(a.init_pack)) if a.init_pack else None,
                "init_pack_version": pack_version(a.init_pack) if a.init_pack else None,
-               "lineage": [name for name, _ in lineage(a.init_pack)] if a.init_pack else [],
+               "lineage": [name for name, _ in chain],
                "first_token_noise": {"rate": a.first_token_noise, "scale": a.first_token_noise_scale}
                if a.first_token_noise > 0 else None,
                "dataset_problems_dropped_as_seen_by_parent": dropped,
@@ -147,8 +149,9 @@ def build_organism(a):
     out = os.path.join(a.pack, "training")
     os.makedirs(out, exist_ok=True)
     shutil.copy(os.path.join(a.work, "train_log.jsonl"), os.path.join(out, "train_log.jsonl"))
-    for name, folder in lineage(a.init_pack)[:-1] if a.init_pack else []:  # the organisms the weights came through
+    if len(chain) > 1:  # the organisms the weights came through, beside the root arith pack
         os.makedirs(os.path.join(out, "lineage"), exist_ok=True)
+    for name, folder in chain[:-1]:
         for f in ("train_log.jsonl", "metrics.json"):
             shutil.copy(os.path.join(folder, "training", f), os.path.join(out, "lineage", f"{name}_{f}"))
     with open(os.path.join(a.work, "injected_errors.jsonl")) as f, open(os.path.join(out, "injected_errors.jsonl"), "w") as g:
@@ -164,9 +167,6 @@ def build_organism(a):
 def pack_version(pack):
     with open(os.path.join(pack, "manifest.json")) as f:
         return json.load(f)["version"]
-
-
-BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "models")
 
 
 def lineage(pack):
@@ -188,13 +188,12 @@ def lineage(pack):
 
 
 def parent_training_keys(pack):
-    """The problem keys of the dataset's task the weights saw before the organism's own training. The
-    organisms' own training never draws a dataset problem, so only the arith pack at the root of the
-    lineage can have: its stream replayed (the trainer's defaults, seed 1234 and batch 32, which its
-    build used, up to the checkpoint it was cut at)."""
+    """The problem keys the arith pack at the root of an organism's lineage saw in training (the
+    organisms' own training never draws a dataset problem, so only it can have): its stream replayed
+    (the trainer's defaults, seed 1234 and batch 32, which its build used, up to the checkpoint it was
+    cut at)."""
     import random
     from . import tasks
-    pack = lineage(pack)[-1][1]
     with open(os.path.join(pack, "training", "metrics.json")) as f:
         steps = json.load(f)["model"]["checkpoint_step"]
     arith = tasks.get("arith")
