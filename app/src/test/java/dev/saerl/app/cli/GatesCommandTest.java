@@ -105,6 +105,21 @@ class GatesCommandTest {
     assertTrue(mean >= 0.95 && modeLatents >= 7, "mean mode AUROC " + mean + ", " + modeLatents + " of 8 above 0.85: " + auroc);
   }
 
+  /**
+   * G4 regenerates B's incorrect samples on a fresh attempt stream: on a sample's own stream the
+   * unsteered resample replays its wrong chain and fixes nothing, and a candidate that merely
+   * changes the chain would beat a random direction the model shrugs off.
+   */
+  @Test
+  void discoveryValidatesOnAFreshAttemptStreamWhereAResampleCanFixAWrongChain() {
+    for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
+      JsonNode g4 = gate(gates, "G4").path("details");
+      int wrong = g4.path("select_b_incorrect_samples").asInt();
+      int resampled = g4.path("b_fixed_by_unsteered_resample").asInt(-1);
+      assertTrue(wrong > 0 && resampled > 0 && resampled < wrong, "resample fixed " + resampled + " of " + wrong + ": " + g4);
+    }
+  }
+
   @Test
   void theStyleIsDecodableAtTheFirstAnswerTokenInBothOrganisms() {
     for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {

@@ -394,18 +394,31 @@ public final class ModeGates {
 
   /** Each row generated again (same query, same random stream, nothing forced) under the steering chosen for it. */
   List<Sample> again(List<Problem> problems, List<Sample> rows, Function<Sample, Steering> steering) {
+    return again(problems, rows, s.seed(), steering);
+  }
+
+  /**
+   * Each row generated again under the steering chosen for it, on the stream {@code mix(streamSeed,
+   * query, index)}: with the gates' seed that is the row's own stream; any other seed is a fresh
+   * attempt, one stream per row shared by every arm that passes the same seed.
+   */
+  List<Sample> again(List<Problem> problems, List<Sample> rows, long streamSeed, Function<Sample, Steering> steering) {
     List<GenerationRequest> requests = new ArrayList<>(rows.size());
     List<int[]> ids = new ArrayList<>(rows.size());
     for (Sample x : rows) {
-      requests.add(request(problems.get(x.query()), x.query(), x.index(), null).withSteering(steering.apply(x)));
+      requests.add(request(problems.get(x.query()), x.query(), x.index(), null, streamSeed).withSteering(steering.apply(x)));
       ids.add(new int[] {x.query(), x.index()});
     }
     return read(problems, requests, ids);
   }
 
   private GenerationRequest request(Problem p, int q, int i, int[] forced) {
+    return request(p, q, i, forced, s.seed());
+  }
+
+  private GenerationRequest request(Problem p, int q, int i, int[] forced, long streamSeed) {
     return new GenerationRequest(generator.pack().prompt(p.question()), s.maxNewTokens(), s.temperature(), 1f,
-        mix(s.seed(), q, i), Steering.NONE, forced);
+        mix(streamSeed, q, i), Steering.NONE, forced);
   }
 
   /** ids[j] = (query, sample index) of requests[j]. */

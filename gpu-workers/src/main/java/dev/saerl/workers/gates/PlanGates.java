@@ -27,9 +27,13 @@ import java.util.function.IntPredicate;
  * answer token between correct and incorrect samples ranks the features; the top {@link #CANDIDATES}
  * are validated causally on KNOWN-select B: each one's decoder row, at a coefficient in the feature's
  * own units times a dose (1, 3, 10, smallest first), is added at the first answer token of B's
- * incorrect samples (same random streams), and its fixes are compared with a random direction of the
- * same norm, drawn fresh per sample, by an exact one-sided McNemar test at 0.05 / (candidates x
- * doses); then the candidates together, the same way. The plan is the set, among those that
+ * incorrect samples, and its fixes are compared with a random direction of the same norm, drawn fresh
+ * per sample, by an exact one-sided McNemar test at 0.05 / (candidates x doses); then the candidates
+ * together, the same way. Every regeneration of a sample runs on one fresh attempt stream, shared by
+ * all arms, never the sample's own: on its own stream, a direction the model shrugs off replays the
+ * same wrong chain and fixes nothing, so any direction that merely changes the chain (a resample)
+ * would beat it, and a null organism would validate its mode latent. The unsteered resample on the
+ * attempt stream is reported beside each test. The plan is the set, among those that
  * validated (each at its smallest validated dose), that fixed the most samples of B.
  *
  * <p>A and B are the two halves of the gates' fit queries (the eval queries are never seen here);
@@ -46,6 +50,8 @@ final class PlanGates {
    * validation); every one counts in the Bonferroni correction.
    */
   static final float[] VALIDATION_DOSES = {1, 3, 10};
+  /** Mixed into the gates' seed for the attempt stream of every validation regeneration. */
+  static final long ATTEMPT_STREAM = 0xA77E3F7L;
 
   /** A ranked feature with its signed coefficient and, once validated, the test on B. */
   record Candidate(int feature, double contrast, double t, int queries, float coefficient, int rank) {
@@ -59,7 +65,7 @@ final class PlanGates {
 
   /** @param pairedQueries queries of A with both correct and incorrect samples (the contrast needs 3) */
   record Discovery(List<Validation> validations, List<Candidate> plan, List<PairedContrast.Feature> ranking,
-                   int samplesA, int pairedQueries, int incorrectB, float[] diffMean) {}
+                   int samplesA, int pairedQueries, int incorrectB, int fixedResample, float[] diffMean) {}
 
   private final ModeGates gates;
   private final JavaSparseAutoencoder sae;
@@ -108,6 +114,8 @@ final class PlanGates {
       candidates.add(new Candidate(f.feature(), f.meanDifference(), f.t(), f.queries(), coefficient, candidates.size() + 1));
     }
     List<Sample> wrong = natural.stream().filter(x -> inB.test(x.query()) && !x.correct()).toList();
+    long attempt = seed ^ ATTEMPT_STREAM;
+    int fixedResample = count(correct(gates.again(problems, wrong, attempt, x -> Steering.NONE)));
     List<Validation> validations = new ArrayList<>();
     List<Candidate> plan = new ArrayList<>();
     // each latent alone, then the candidates together; each at each dose, all in one correction
@@ -122,9 +130,9 @@ final class PlanGates {
         List<Candidate> at = set.stream().map(c -> c.times(dose)).toList();
         float[] v = vector(at, 1f);
         float norm = (float) ModeGates.norm(v);
-        boolean[] steered = correct(gates.again(problems, wrong, x -> at(problems, x, v)));
+        boolean[] steered = correct(gates.again(problems, wrong, attempt, x -> at(problems, x, v)));
         long stream = seed ^ set.hashCode() * 0x9E3779B97F4A7C15L ^ Float.floatToIntBits(dose);
-        boolean[] random = correct(gates.again(problems, wrong, x -> at(problems, x,
+        boolean[] random = correct(gates.again(problems, wrong, attempt, x -> at(problems, x,
             randomDirection(new SplittableRandom(ModeGates.mix(stream, x.query(), x.index())), norm))));
         int[] bc = McNemar.discordant(steered, random);
         double p = McNemar.greater(bc[0], bc[1]);
@@ -145,7 +153,8 @@ final class PlanGates {
       classes.computeIfAbsent(query[i], k -> new HashSet<>()).add(correct[i]);
     }
     int paired = (int) classes.values().stream().filter(c -> c.size() == 2).count();
-    return new Discovery(validations, plan, ranking, a.size(), paired, wrong.size(), diffMean(a, query, correct));
+    return new Discovery(validations, plan, ranking, a.size(), paired, wrong.size(), fixedResample,
+        diffMean(a, query, correct));
   }
 
   /** G4 on the mode organism: the validated plan contains a mode latent (AUROC >= 0.9 for the mode on the fit half). */
@@ -194,6 +203,7 @@ final class PlanGates {
     det.put("select_a_samples", disc.samplesA());
     det.put("select_a_paired_queries", disc.pairedQueries());
     det.put("select_b_incorrect_samples", disc.incorrectB());
+    det.put("b_fixed_by_unsteered_resample", disc.fixedResample());
     det.put("candidates", rows);
     det.put("plan", disc.plan().stream().map(Candidate::feature).toList());
     det.put("g2_best_latent", bestLatent);
