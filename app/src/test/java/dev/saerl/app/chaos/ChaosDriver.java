@@ -52,21 +52,33 @@ final class ChaosDriver {
     this.recoveryTimeout = recoveryTimeout;
   }
 
-  /** Every target at least once, the rest drawn (brokers about a third of the time), in a seeded order. */
+  /**
+   * Every target at least once (the role targets only where a role of that kind runs), the rest drawn
+   * (brokers about a third of the time), in a seeded order.
+   */
   List<Target> schedule(int count) {
-    List<Target> s = new ArrayList<>(List.of(Target.values()));
-    Target[] weighted = {Target.CONTROLLER, Target.LEADER, Target.BROKER, Target.WORKER, Target.WORKER, Target.STREAMS,
-        Target.STREAMS, Target.CORRECTOR, Target.FINETUNE};
+    List<Target> weighted = new ArrayList<>(List.of(Target.CONTROLLER, Target.LEADER, Target.BROKER));
+    for (Target t : List.of(Target.WORKER, Target.STREAMS, Target.CORRECTOR, Target.FINETUNE)) {
+      if (!roles.getOrDefault(t, List.of()).isEmpty()) {
+        weighted.add(t);
+        weighted.add(t);
+      }
+    }
+    List<Target> s = new ArrayList<>(new java.util.LinkedHashSet<>(weighted));
     while (s.size() < count) {
-      s.add(weighted[random.nextInt(weighted.length)]);
+      s.add(weighted.get(random.nextInt(weighted.size())));
     }
     Collections.shuffle(s, random);
     return s;
   }
 
-  /** Runs the schedule; {@code pause} bounds the seeded wait between a recovery and the next kill. */
-  void run(List<Target> schedule, Duration maxPause, Duration maxRestartDelay) throws Exception {
+  /**
+   * Runs the schedule; {@code maxPause} bounds the seeded wait between a recovery and the next kill,
+   * {@code between} runs before each pause (the test feeds more queries there).
+   */
+  void run(List<Target> schedule, Duration maxPause, Duration maxRestartDelay, Runnable between) throws Exception {
     for (Target t : schedule) {
+      between.run();
       Thread.sleep(random.nextLong(maxPause.toMillis() + 1));
       kills.add(t.ordinal() <= Target.BROKER.ordinal() ? killNode(t, maxRestartDelay) : killRole(t, maxRestartDelay));
     }
@@ -151,9 +163,23 @@ final class ChaosDriver {
   }
 
   private static void print(Kill k) {
-    System.out.printf("kill %2d at %6.1f s: %-9s %-10s (%s); restarted after %.1f s, recovered after %.1f s%n",
-        k.n(), k.atS(), k.target(), k.victim(), k.detail(), k.restartAfterS(), k.recoveredAfterS());
-    System.out.flush();
+    report(String.format("kill %2d at %6.1f s: %-9s %-10s (%s); restarted after %.1f s, recovered after %.1f s",
+        k.n(), k.atS(), k.target(), k.victim(), k.detail(), k.restartAfterS(), k.recoveredAfterS()));
+  }
+
+  /** Where progress lines also go as they happen (surefire keeps a test's stdout until it ends). */
+  static final java.nio.file.Path PROGRESS = java.nio.file.Path.of(System.getProperty("saerl.chaos.progress",
+      "target/chaos-progress.txt"));
+
+  /** A progress line: to stdout and appended to {@link #PROGRESS}. */
+  static synchronized void report(String line) {
+    System.out.println(line);
+    try {
+      java.nio.file.Files.writeString(PROGRESS, line + "\n", java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
+    } catch (java.io.IOException e) {
+      System.out.println("(progress file " + PROGRESS + ": " + e + ")");
+    }
   }
 
   private int leaderships(int node) throws Exception {

@@ -1,11 +1,11 @@
 package dev.saerl.app.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.saerl.app.StatsSnapshots;
 import dev.saerl.app.TopicReader;
 import dev.saerl.app.embedded.EmbeddedStack;
 import dev.saerl.schemas.avro.Generation;
@@ -19,11 +19,8 @@ import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.streams.StreamsService;
 import dev.saerl.streams.bench.SyntheticSamples;
-import dev.saerl.streams.stats.DatasetTotals;
-import dev.saerl.streams.stats.FeatureSums;
 import dev.saerl.streams.stats.Recomputation;
 import dev.saerl.streams.stats.StatsConfig;
-import dev.saerl.streams.stats.StatsStores;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -39,8 +36,6 @@ import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -159,47 +154,9 @@ class StatisticsRecoveryTest {
     return Recomputation.of(queries, generations, features);
   }
 
-  /** Waits (bounded) until the instances' stores together equal the recomputation; fails with the differences. */
-  static void awaitEqual(Recomputation expected, StreamsService... instances) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    String diff = "never queried";
-    while (System.nanoTime() < deadline) {
-      try {
-        Map<String, double[]> sums = new HashMap<>();
-        Map<String, long[]> totals = new HashMap<>();
-        for (StreamsService s : instances) {
-          snapshot(s.streams(), sums, totals);
-        }
-        diff = expected.differences(sums, totals);
-        if (diff == null) {
-          return;
-        }
-      } catch (org.apache.kafka.streams.errors.InvalidStateStoreException e) {
-        diff = "stores not queryable: " + e.getMessage();
-      }
-      Thread.sleep(250);
-    }
-    assertNull(diff, "statistics did not converge to the recomputation in " + WAIT);
-  }
-
-  static void snapshot(KafkaStreams streams, Map<String, double[]> sums, Map<String, long[]> totals) {
-    var sumStore = streams.store(StoreQueryParameters.fromNameAndType(StatsStores.FEATURE_SUMS,
-        QueryableStoreTypes.<String, FeatureSums>keyValueStore()));
-    var totalStore = streams.store(StoreQueryParameters.fromNameAndType(StatsStores.DATASET_TOTALS,
-        QueryableStoreTypes.<String, DatasetTotals>keyValueStore()));
-    try (var it = sumStore.all()) {
-      it.forEachRemaining(kv -> {
-        double[] v = new double[FeatureSums.WIDTH];
-        for (int i = 0; i < v.length; i++) {
-          v[i] = kv.value.get(i);
-        }
-        sums.put(kv.key, v);
-      });
-    }
-    try (var it = totalStore.all()) {
-      it.forEachRemaining(kv -> totals.put(kv.key,
-          new long[] {kv.value.samplesCorrect(), kv.value.samplesIncorrect(), kv.value.pairedQueries()}));
-    }
+  static void awaitEqual(Recomputation expected, StreamsService... instances) throws InterruptedException {
+    StatsSnapshots.awaitEqual(expected, WAIT, java.util.Arrays.stream(instances).map(StreamsService::streams)
+        .toArray(KafkaStreams[]::new));
   }
 
   static JsonNode get(String url) throws Exception {

@@ -1,0 +1,269 @@
+package dev.saerl.app.chaos;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.saerl.app.StatsSnapshots;
+import dev.saerl.app.TopicReader;
+import dev.saerl.app.chaos.ChaosDriver.Target;
+import dev.saerl.app.embedded.EmbeddedStack;
+import dev.saerl.producers.ingest.Ingestor;
+import dev.saerl.producers.ingest.KafkaQuerySink;
+import dev.saerl.producers.ingest.Split;
+import dev.saerl.schemas.avro.Correction;
+import dev.saerl.schemas.avro.Generation;
+import dev.saerl.schemas.avro.Query;
+import dev.saerl.schemas.avro.SampleFeatures;
+import dev.saerl.schemas.avro.Verdict;
+import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.TopicSpecs;
+import dev.saerl.schemas.topics.Topics;
+import dev.saerl.streams.StreamsService;
+import dev.saerl.streams.stats.Recomputation;
+import dev.saerl.streams.stats.StatsConfig;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.clients.admin.TransactionState;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The loop on three Kafka nodes with its roles in their own JVMs (two generator workers, two Streams
+ * instances, a corrector), while {@link ChaosDriver} SIGKILLs, from a seeded schedule, the KRaft
+ * controller, partition leaders, any node, a worker, a Streams instance and the corrector, restarts
+ * each and waits for it to recover; more queries are ingested between the kills. At the end, after
+ * every role has drained and stopped: exactly N generations and N sample-features per query, no
+ * sample id twice, every correction once (one processing per corrected sample), no transaction left
+ * open, and the feature statistics (restored from their changelogs into a fresh instance) equal a
+ * batch recomputation from the topics' records.
+ *
+ * <p>Not in the default build (tag {@code chaos}): {@code tools/chaos/run.sh} runs it; kills and seed
+ * from {@code -Dsaerl.chaos.kills} and {@code -Dsaerl.chaos.seed}.
+ */
+@Tag("chaos")
+class ChaosTest {
+  static final String PREFIX = "c.";
+  static final int KILLS = Integer.getInteger("saerl.chaos.kills", 20);
+  static final long SEED = Long.getLong("saerl.chaos.seed", 20261203L);
+  static final int FIRST_WAVE = 40;
+  static final int WAVE = 8;
+  /** Four samples per query: most KNOWN queries get both verdicts, so a plan forms and the corrector has work. */
+  static final int SAMPLES = 4;
+  static final Duration DRAIN = Duration.ofMinutes(15);
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void theLoopOnThreeNodesSurvivesRepeatedSigkillsWithNothingLostOrTwice() throws Exception {
+    Path root = Path.of(System.getProperty("saerl.repo.root", ".."));
+    List<String> lines = Files.readAllLines(root.resolve("datasets/arith.jsonl"));
+    int total = Math.min(lines.size(), FIRST_WAVE + WAVE * KILLS);
+    long t0 = System.nanoTime();
+    java.nio.file.Files.deleteIfExists(ChaosDriver.PROGRESS);
+    ChaosDriver.report("chaos run: " + KILLS + " kills, seed " + SEED + ", " + SAMPLES + " samples per query");
+    try (EmbeddedStack stack = EmbeddedStack.start(dir.resolve("data"), PREFIX, 3);
+         HttpSchemaRegistry registry = new HttpSchemaRegistry(stack.registryUrl());
+         Admin admin = stack.cluster().admin()) {
+      Topics topics = new Topics(PREFIX, registry);
+      Properties client = new Properties();
+      client.put("bootstrap.servers", stack.bootstrapServers());
+      int[] ingested = {0};
+      Runnable ingestWave = () -> {
+        int to = Math.min(total, ingested[0] == 0 ? FIRST_WAVE : ingested[0] + WAVE);
+        if (to > ingested[0]) {
+          ingest(client, topics, lines.subList(ingested[0], to), ingested[0]);
+          ingested[0] = to;
+        }
+      };
+      ingestWave.run();
+
+      List<String> connection = List.of("--bootstrap-servers", stack.bootstrapServers(), "--registry-url",
+          stack.registryUrl(), "--topic-prefix", PREFIX);
+      String pack = root.resolve("models/arith").toString();
+      Map<Target, List<ChaosRole>> roles = new LinkedHashMap<>();
+      for (int i = 0; i < 2; i++) {
+        roles.computeIfAbsent(Target.WORKER, k -> new ArrayList<>()).add(role("worker-" + i, PREFIX + "worker",
+            PREFIX + "worker-" + i, args(connection, "worker", "--pack", pack, "--samples", Integer.toString(SAMPLES),
+                "--queries-per-batch", "2", "--max-new-tokens", "100", "--instance", Integer.toString(i),
+                "--data-dir", dir.resolve("worker-" + i).toString())));
+      }
+      for (String id : List.of("a", "b")) {
+        roles.computeIfAbsent(Target.STREAMS, k -> new ArrayList<>()).add(role("streams-" + id, PREFIX + "streams",
+            PREFIX + "streams-" + id, args(connection, "streams", "--instance", id, "--http-port", "0",
+                "--min-plan-samples", "40", "--min-support", "4", "--min-paired-queries", "3",
+                "--data-dir", dir.resolve("streams-" + id).toString())));
+      }
+      roles.put(Target.CORRECTOR, List.of(role("corrector-0", PREFIX + "corrector", PREFIX + "corrector-0",
+          args(connection, "corrector", "--pack", pack, "--step-rollouts", "2", "--token-rollouts", "1",
+              "--token-positions", "3", "--strengths", "0.25", "--control-share", "0", "--no-conditional",
+              "--max-new-tokens", "100", "--samples-per-batch", "2", "--instance", "0",
+              "--data-dir", dir.resolve("corrector-0").toString()))));
+      List<ChaosRole> all = roles.values().stream().flatMap(List::stream).toList();
+      try {
+        all.forEach(ChaosRole::start);
+        List<String> leaderTopics = List.of(topics.get(TopicSpecs.QUERIES).name(), topics.get(TopicSpecs.GENERATIONS).name(),
+            topics.get(TopicSpecs.SAMPLE_FEATURES).name(), topics.get(TopicSpecs.CORRECTIONS).name());
+        ChaosDriver driver = new ChaosDriver(stack.cluster(), admin, roles, leaderTopics, SEED, Duration.ofMinutes(3));
+        driver.run(driver.schedule(KILLS), Duration.ofSeconds(6), Duration.ofSeconds(4), ingestWave);
+        while (ingested[0] < total) {
+          ingestWave.run();
+        }
+        ChaosDriver.report(driver.summary().stripTrailing());
+        assertTrue(driver.kills.size() >= KILLS, driver.summary());
+
+        // drain: every generation and its features committed, the corrector's group at the end of generations
+        int expected = total * SAMPLES;
+        String generationsTopic = topics.get(TopicSpecs.GENERATIONS).name();
+        long deadline = System.nanoTime() + DRAIN.toNanos();
+        long nextReport = 0;
+        for (int done = count(stack, topics); done < expected || lag(stack.bootstrapServers(), admin, PREFIX + "corrector", generationsTopic) > 0;
+             done = count(stack, topics)) {
+          for (ChaosRole r : all) {
+            assertTrue(r.alive(), r.name + " exited with " + r.exitCode() + "; see " + r.log());
+          }
+          String state = done + " of " + expected + " generations with features, corrector lag "
+              + lag(stack.bootstrapServers(), admin, PREFIX + "corrector", generationsTopic);
+          assertTrue(System.nanoTime() < deadline, "not drained in " + DRAIN + ": " + state);
+          if (System.nanoTime() > nextReport) {
+            ChaosDriver.report(String.format("draining at %.0f s: %s", (System.nanoTime() - t0) / 1e9, state));
+            nextReport = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+          }
+          Thread.sleep(2000);
+        }
+      } finally {
+        for (ChaosRole r : all) {
+          r.stop();
+        }
+      }
+
+      // every transactional id's transaction closed (a killed producer's is aborted when its successor fences it)
+      List<TransactionListing> open = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
+          .filter(t -> Set.of(TransactionState.ONGOING, TransactionState.PREPARE_COMMIT, TransactionState.PREPARE_ABORT,
+              TransactionState.PREPARE_EPOCH_FENCE).contains(t.state()))
+          .toList();
+      assertEquals(List.of(), open.stream().map(t -> t.transactionalId() + " " + t.state()).toList(), "transactions left open");
+
+      List<Query> queries = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.QUERIES), Integer.MAX_VALUE,
+          Duration.ofSeconds(5));
+      List<Generation> generations = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS),
+          Integer.MAX_VALUE, Duration.ofSeconds(5));
+      List<SampleFeatures> features = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.SAMPLE_FEATURES),
+          Integer.MAX_VALUE, Duration.ofSeconds(5));
+      List<Correction> corrections = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS),
+          Integer.MAX_VALUE, Duration.ofSeconds(5));
+      assertEquals(total, queries.size(), "queries");
+      assertEquals(total, queries.stream().map(Query::getQueryId).distinct().count(), "query ids");
+      Map<String, Long> perQuery = generations.stream().collect(Collectors.groupingBy(Generation::getQueryId, Collectors.counting()));
+      assertEquals(total, perQuery.size(), "queries with generations");
+      perQuery.forEach((q, n) -> assertEquals(SAMPLES, n, "generations of " + q));
+      assertEquals(total * SAMPLES, generations.stream().map(Generation::getSampleId).distinct().count(), "sample ids");
+      Map<String, Long> featuresPerQuery = features.stream()
+          .collect(Collectors.groupingBy(SampleFeatures::getQueryId, Collectors.counting()));
+      assertEquals(total, featuresPerQuery.size(), "queries with sample-features");
+      featuresPerQuery.forEach((q, n) -> assertEquals(SAMPLES, n, "sample-features of " + q));
+      assertEquals(total * SAMPLES, features.stream().map(SampleFeatures::getSampleId).distinct().count(), "sample-feature ids");
+
+      // corrections: some were made, none twice, each corrected sample from one processing (one plan version;
+      // a second processing under the same plan would repeat its ids, under a newer plan add a version)
+      Set<String> wrong = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), Integer.MAX_VALUE,
+          Duration.ofSeconds(5)).stream().filter(v -> !v.getCorrect()).map(Verdict::getSampleId).collect(Collectors.toSet());
+      assertTrue(!corrections.isEmpty(), "no corrections were made: the corrector never had a plan");
+      assertEquals(corrections.size(), corrections.stream().map(Correction::getCorrectionId).distinct().count(),
+          "a correction twice");
+      Map<String, Set<String>> planVersions = corrections.stream().collect(Collectors.groupingBy(Correction::getSampleId,
+          Collectors.filtering(c -> c.getPlanVersion() != null, Collectors.mapping(Correction::getPlanVersion, Collectors.toSet()))));
+      planVersions.forEach((sample, versions) -> {
+        assertTrue(wrong.contains(sample), sample + " was corrected but is not an incorrect generation");
+        assertTrue(versions.size() <= 1, sample + " corrected more than once: plan versions " + versions);
+      });
+
+      // the statistics, restored from their changelogs into a fresh instance, equal a recomputation
+      try (StreamsService fresh = StreamsService.start(topics, client, PREFIX + "streams", dir.resolve("streams-check"),
+          new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, true)) {
+        StatsSnapshots.awaitEqual(Recomputation.of(queries, generations, features), Duration.ofMinutes(3), fresh.streams());
+      }
+      ChaosDriver.report(String.format("chaos run passed: %d queries, %d generations, %d sample-features, %d corrections of %d"
+          + " samples, statistics equal to the recomputation, %.0f s", total, generations.size(), features.size(),
+          corrections.size(), planVersions.size(), (System.nanoTime() - t0) / 1e9));
+    }
+  }
+
+  private ChaosRole role(String name, String group, String instancePrefix, List<String> args) {
+    String heap = name.startsWith("streams") ? "-Xmx512m" : "-Xmx1g";
+    return new ChaosRole(name, name.replaceAll("-.*", ""), group, instancePrefix,
+        List.of(heap, "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true"), args,
+        dir.resolve(name + ".log"), dir);
+  }
+
+  private static List<String> args(List<String> connection, String command, String... rest) {
+    List<String> a = new ArrayList<>(List.of(command));
+    a.addAll(connection);
+    a.addAll(List.of(rest));
+    return a;
+  }
+
+  private void ingest(Properties client, Topics topics, List<String> wave, int from) {
+    try {
+      Path file = dir.resolve("wave-" + from + ".jsonl");
+      Files.write(file, wave);
+      try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
+        long published = new Ingestor("arith", Split.DEFAULT, sink).ingest(file, b -> {}).published();
+        assertEquals((long) wave.size(), published, "queries of " + file);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static int count(EmbeddedStack stack, Topics topics) {
+    return Math.min(TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), Integer.MAX_VALUE,
+        Duration.ofMillis(500)).size(), TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.SAMPLE_FEATURES),
+        Integer.MAX_VALUE, Duration.ofMillis(500)).size());
+  }
+
+  /**
+   * Committed records of {@code topic} after {@code group}'s committed offsets, read with read_committed
+   * (offsets alone overcount: a transaction's commit marker takes an offset that no consumer commits past).
+   */
+  private static long lag(String bootstrap, Admin admin, String group, String topic) throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(group)
+        .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(i -> new TopicPartition(topic, i.partition())).toList();
+      c.assign(parts);
+      for (TopicPartition tp : parts) {
+        OffsetAndMetadata o = committed.get(tp);
+        c.seek(tp, o == null ? 0 : o.offset());
+      }
+      Map<TopicPartition, Long> ends = c.endOffsets(parts); // the last stable offset under read_committed
+      long lag = 0;
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp)) && System.nanoTime() < deadline) {
+        lag += c.poll(Duration.ofMillis(200)).count();
+      }
+      return lag;
+    }
+  }
+}
