@@ -116,6 +116,8 @@ final class ChaosDriver {
     cluster.kill(victim);
     long delay = random.nextLong(maxRestartDelay.toMillis() + 1);
     Thread.sleep(delay);
+    // a node back before the controller noticed it gone was no outage: wait (bounded) until it is fenced
+    String noticed = awaitFenced(victim, Duration.ofSeconds(30));
     int newController = admin.describeMetadataQuorum().quorumInfo().get(60, TimeUnit.SECONDS).leaderId();
     cluster.restart(victim);
     double restart = now() - at;
@@ -128,7 +130,7 @@ final class ChaosDriver {
       Thread.sleep(250);
     }
     Kill k = new Kill(kills.size() + 1, t, "kafka-" + victim, detail + ", pid " + pid + ", led " + leaderships
-        + " partitions; controller after the kill: " + newController, at, restart, now() - at);
+        + " partitions; controller after the kill: " + newController + "; " + noticed, at, restart, now() - at);
     print(k);
     return k;
   }
@@ -197,6 +199,22 @@ final class ChaosDriver {
   private Map<String, TopicDescription> describeAll() throws Exception {
     Set<String> names = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(30, TimeUnit.SECONDS);
     return admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+  }
+
+  /** Waits until the cluster no longer lists {@code node} among its brokers; says after how long, or that it never did. */
+  private String awaitFenced(int node, Duration max) throws InterruptedException {
+    long start = System.nanoTime();
+    while (System.nanoTime() - start < max.toNanos()) {
+      try {
+        if (admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).stream().noneMatch(n -> n.id() == node)) {
+          return String.format("fenced after %.1f s", (System.nanoTime() - start) / 1e9);
+        }
+      } catch (Exception e) {
+        // the admin client's own node may be the one down: ask again
+      }
+      Thread.sleep(200);
+    }
+    return "not fenced in " + max;
   }
 
   /** Null when every node is up and every partition's replicas are all in sync; else what is missing. */

@@ -64,7 +64,8 @@ class ChaosTest {
   static final int KILLS = Integer.getInteger("saerl.chaos.kills", 20);
   static final long SEED = Long.getLong("saerl.chaos.seed", 20261203L);
   static final int FIRST_WAVE = 40;
-  static final int WAVE = 8;
+  /** More than the workers generate between two kills, so the kills land while they are busy. */
+  static final int WAVE = 14;
   /** Four samples per query: most KNOWN queries get both verdicts, so a plan forms and the corrector has work. */
   static final int SAMPLES = 4;
   static final Duration DRAIN = Duration.ofMinutes(15);

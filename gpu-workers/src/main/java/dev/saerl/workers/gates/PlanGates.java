@@ -28,12 +28,14 @@ import java.util.function.IntPredicate;
  * are validated causally on KNOWN-select B: each one's decoder row, at a coefficient in the feature's
  * own units times a dose (1, 3, 10, smallest first), is added at the first answer token of B's
  * incorrect samples, and its fixes are compared with a random direction of the same norm, drawn fresh
- * per sample, by an exact one-sided McNemar test at 0.05 / (candidates x doses); then the candidates
- * together, the same way. Every regeneration of a sample runs on one fresh attempt stream, shared by
+ * per sample, and with the unsteered resample, by exact one-sided McNemar tests, each at 0.05 /
+ * (candidates x doses); it validates when it beats both. Then the candidates together, the same way. Every regeneration of a sample runs on one fresh attempt stream, shared by
  * all arms, never the sample's own: on its own stream, a direction the model shrugs off replays the
  * same wrong chain and fixes nothing, so any direction that merely changes the chain (a resample)
- * would beat it, and a null organism would validate its mode latent. The unsteered resample on the
- * attempt stream is reported beside each test. The plan is the set, among those that
+ * would beat it. And at large doses a random direction harms the chain (it leaves the residual
+ * manifold) while a latent's own direction does not: beating it alone then says "less harmful", not
+ * "fixes", and the null organism validated its mode latent in half of its splits; the resample is the
+ * control that says whether steering fixed more than trying again. The plan is the set, among those that
  * validated (each at its smallest validated dose), that fixed the most samples of B.
  *
  * <p>A and B are the two halves of the gates' fit queries (the eval queries are never seen here);
@@ -61,7 +63,8 @@ final class PlanGates {
   }
 
   /** One causal test on B: a set of candidates (one latent, or all together) at a dose. */
-  record Validation(List<Candidate> set, float dose, float norm, int samples, int fixed, int fixedRandom, double p, boolean kept) {}
+  record Validation(List<Candidate> set, float dose, float norm, int samples, int fixed, int fixedRandom, double p,
+                    double pResample, boolean kept) {}
 
   /** @param pairedQueries queries of A with both correct and incorrect samples (the contrast needs 3) */
   record Discovery(List<Validation> validations, List<Candidate> plan, List<PairedContrast.Feature> ranking,
@@ -115,7 +118,7 @@ final class PlanGates {
     }
     List<Sample> wrong = natural.stream().filter(x -> inB.test(x.query()) && !x.correct()).toList();
     long attempt = seed ^ ATTEMPT_STREAM;
-    int fixedResample = count(correct(gates.again(problems, wrong, attempt, x -> Steering.NONE)));
+    boolean[] resampled = correct(gates.again(problems, wrong, attempt, x -> Steering.NONE));
     List<Validation> validations = new ArrayList<>();
     List<Candidate> plan = new ArrayList<>();
     // each latent alone, then the candidates together; each at each dose, all in one correction
@@ -136,8 +139,13 @@ final class PlanGates {
             randomDirection(new SplittableRandom(ModeGates.mix(stream, x.query(), x.index())), norm))));
         int[] bc = McNemar.discordant(steered, random);
         double p = McNemar.greater(bc[0], bc[1]);
-        boolean kept = bc[0] > bc[1] && p < ALPHA / tests;
-        validations.add(new Validation(at, dose, norm, wrong.size(), count(steered), count(random), p, kept));
+        int[] br = McNemar.discordant(steered, resampled);
+        double pResample = McNemar.greater(br[0], br[1]);
+        // both controls, each at the corrected level (an intersection-union test): a random direction
+        // of the same norm, and the unsteered resample, which a direction that only changes the chain
+        // (or harms it less than an off-manifold random push) does not beat
+        boolean kept = bc[0] > bc[1] && p < ALPHA / tests && br[0] > br[1] && pResample < ALPHA / tests;
+        validations.add(new Validation(at, dose, norm, wrong.size(), count(steered), count(random), p, pResample, kept));
         if (kept) {
           break;
         }
@@ -153,7 +161,7 @@ final class PlanGates {
       classes.computeIfAbsent(query[i], k -> new HashSet<>()).add(correct[i]);
     }
     int paired = (int) classes.values().stream().filter(c -> c.size() == 2).count();
-    return new Discovery(validations, plan, ranking, a.size(), paired, wrong.size(), fixedResample,
+    return new Discovery(validations, plan, ranking, a.size(), paired, wrong.size(), count(resampled),
         diffMean(a, query, correct));
   }
 
@@ -193,6 +201,7 @@ final class PlanGates {
       row.put("fixed", v.fixed());
       row.put("fixed_random_direction", v.fixedRandom());
       row.put("p_one_sided", v.p());
+      row.put("p_one_sided_vs_resample", v.pResample());
       row.put("validated", v.kept());
       rows.add(row);
     }
