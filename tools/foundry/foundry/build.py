@@ -7,9 +7,9 @@ it, export the pack, and write its metrics and training log beside it.
   python3 -m foundry.build --task modes-null --work /tmp/null-run --pack ../../models/modes-null \
       --dataset ../../datasets/modes-null.jsonl --init-pack ../../models/arith --steps 3000 --lr 1.5e-3 --threads 1
 
-A second stage from those packs (the G3 candidate of docs/experiment.md, not bundled yet), with the
-first packs kept as /tmp/modes-v1 and /tmp/modes-null-v1 (the names the lineage records) and a random
-push at the first answer token in training (G3's random-direction control):
+The bundled packs (modes-base-v2, modes-null-base-v2) are a second stage from those (G3's random-direction
+control, docs/experiment.md), with the first packs kept as /tmp/modes-v1 and /tmp/modes-null-v1 (the names the lineage records) and a random
+push at the first answer token in training:
   python3 -m foundry.build --task modes --work /tmp/modes-ftn --pack ../../models/modes --dataset ../../datasets/modes.jsonl \
       --init-pack /tmp/modes-v1 --version modes-base-v2 --steps 600 --lr 5e-4 --first-token-noise 0.5 \
       --first-token-noise-scale 2.0 --threads 1

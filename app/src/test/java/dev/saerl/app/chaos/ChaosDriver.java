@@ -74,12 +74,12 @@ final class ChaosDriver {
 
   /**
    * Runs the schedule; {@code maxPause} bounds the seeded wait between a recovery and the next kill,
-   * {@code between} runs before each pause (the test feeds more queries there).
+   * {@code between} runs after each pause, just before the kill (the test feeds more queries there).
    */
   void run(List<Target> schedule, Duration maxPause, Duration maxRestartDelay, Runnable between) throws Exception {
     for (Target t : schedule) {
-      between.run();
       Thread.sleep(random.nextLong(maxPause.toMillis() + 1));
+      between.run(); // new work just before the fault, so it finds the roles busy
       kills.add(t.ordinal() <= Target.BROKER.ordinal() ? killNode(t, maxRestartDelay) : killRole(t, maxRestartDelay));
     }
   }
@@ -142,6 +142,9 @@ final class ChaosDriver {
       throw new IllegalStateException(role.name + " exited on its own with " + role.exitCode() + "; see " + role.log());
     }
     String before = memberId(role);
+    // a role with an output topic is killed at its most fragile moment: just after one of its
+    // transactions committed (its outputs visible), when its consumed offsets must be committed with them
+    String moment = role.output == null ? "" : afterCommit(role.output, Duration.ofSeconds(60));
     double at = now();
     long pid = role.pid();
     role.kill();
@@ -158,7 +161,7 @@ final class ChaosDriver {
       }
       Thread.sleep(250);
     }
-    Kill k = new Kill(kills.size() + 1, t, role.name, "pid " + pid + (before == null ? ", not yet in its group" : ""), at,
+    Kill k = new Kill(kills.size() + 1, t, role.name, "pid " + pid + (before == null ? ", not yet in its group" : "") + moment, at,
         restart, now() - at);
     print(k);
     return k;
@@ -199,6 +202,36 @@ final class ChaosDriver {
   private Map<String, TopicDescription> describeAll() throws Exception {
     Set<String> names = admin.listTopics(new ListTopicsOptions().listInternal(true)).names().get(30, TimeUnit.SECONDS);
     return admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Waits (bounded) until {@code topic}'s committed end grows, then a seeded 0-400 ms: says when, or
+   * that nothing was committed in {@code max} (the role idle).
+   */
+  private String afterCommit(String topic, Duration max) throws Exception {
+    long before = committedEnd(topic);
+    long start = System.nanoTime();
+    while (committedEnd(topic) <= before) {
+      if (System.nanoTime() - start > max.toNanos()) {
+        return ", idle (nothing committed to " + topic + " in " + max + ")";
+      }
+      Thread.sleep(50);
+    }
+    long lag = random.nextLong(401);
+    Thread.sleep(lag);
+    return ", " + lag + " ms after a commit to " + topic;
+  }
+
+  private long committedEnd(String topic) throws Exception {
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new LinkedHashMap<>();
+    for (TopicPartitionInfo p : admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic)
+        .partitions()) {
+      latest.put(new org.apache.kafka.common.TopicPartition(topic, p.partition()),
+          org.apache.kafka.clients.admin.OffsetSpec.latest());
+    }
+    return admin.listOffsets(latest, new org.apache.kafka.clients.admin.ListOffsetsOptions(
+            org.apache.kafka.common.IsolationLevel.READ_COMMITTED)).all().get(30, TimeUnit.SECONDS).values().stream()
+        .mapToLong(i -> i.offset()).sum();
   }
 
   /** Waits until the cluster no longer lists {@code node} among its brokers; says after how long, or that it never did. */

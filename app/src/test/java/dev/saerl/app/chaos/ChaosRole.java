@@ -15,18 +15,21 @@ final class ChaosRole {
   final String kind;
   final String group;
   final String instancePrefix;
+  /** The topic its transactions write (the driver kills it just after a commit there), or null. */
+  final String output;
   private final List<String> jvm;
   private final List<String> args;
   private final Path log;
   private final Path scratch;
   private Process process;
 
-  ChaosRole(String name, String kind, String group, String instancePrefix, List<String> jvm, List<String> args, Path log,
-            Path scratch) {
+  ChaosRole(String name, String kind, String group, String instancePrefix, String output, List<String> jvm, List<String> args,
+            Path log, Path scratch) {
     this.name = name;
     this.kind = kind;
     this.group = group;
     this.instancePrefix = instancePrefix;
+    this.output = output;
     this.jvm = jvm;
     this.args = args;
     this.log = log;

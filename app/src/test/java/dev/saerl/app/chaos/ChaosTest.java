@@ -103,18 +103,18 @@ class ChaosTest {
       Map<Target, List<ChaosRole>> roles = new LinkedHashMap<>();
       for (int i = 0; i < 2; i++) {
         roles.computeIfAbsent(Target.WORKER, k -> new ArrayList<>()).add(role("worker-" + i, PREFIX + "worker",
-            PREFIX + "worker-" + i, args(connection, "worker", "--pack", pack, "--samples", Integer.toString(SAMPLES),
+            PREFIX + "worker-" + i, topics.get(TopicSpecs.GENERATIONS).name(), args(connection, "worker", "--pack", pack, "--samples", Integer.toString(SAMPLES),
                 "--queries-per-batch", "2", "--max-new-tokens", "100", "--instance", Integer.toString(i),
                 "--data-dir", dir.resolve("worker-" + i).toString())));
       }
       for (String id : List.of("a", "b")) {
         roles.computeIfAbsent(Target.STREAMS, k -> new ArrayList<>()).add(role("streams-" + id, PREFIX + "streams",
-            PREFIX + "streams-" + id, args(connection, "streams", "--instance", id, "--http-port", "0",
+            PREFIX + "streams-" + id, null, args(connection, "streams", "--instance", id, "--http-port", "0",
                 "--min-plan-samples", "40", "--min-support", "4", "--min-paired-queries", "3",
                 "--data-dir", dir.resolve("streams-" + id).toString())));
       }
       roles.put(Target.CORRECTOR, List.of(role("corrector-0", PREFIX + "corrector", PREFIX + "corrector-0",
-          args(connection, "corrector", "--pack", pack, "--step-rollouts", "2", "--token-rollouts", "1",
+          topics.get(TopicSpecs.CORRECTIONS).name(), args(connection, "corrector", "--pack", pack, "--step-rollouts", "2", "--token-rollouts", "1",
               "--token-positions", "3", "--strengths", "0.25", "--control-share", "0", "--no-conditional",
               "--max-new-tokens", "100", "--samples-per-batch", "2", "--instance", "0",
               "--data-dir", dir.resolve("corrector-0").toString()))));
@@ -208,9 +208,9 @@ class ChaosTest {
     }
   }
 
-  private ChaosRole role(String name, String group, String instancePrefix, List<String> args) {
+  private ChaosRole role(String name, String group, String instancePrefix, String output, List<String> args) {
     String heap = name.startsWith("streams") ? "-Xmx512m" : "-Xmx1g";
-    return new ChaosRole(name, name.replaceAll("-.*", ""), group, instancePrefix,
+    return new ChaosRole(name, name.replaceAll("-.*", ""), group, instancePrefix, output,
         List.of(heap, "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true"), args,
         dir.resolve(name + ".log"), dir);
   }
