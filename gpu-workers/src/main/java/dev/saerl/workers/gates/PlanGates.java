@@ -29,14 +29,15 @@ import java.util.function.IntPredicate;
  * own units times a dose (1, 3, 10, smallest first), is added at the first answer token of B's
  * incorrect samples, and its fixes are compared with a random direction of the same norm, drawn fresh
  * per sample, and with the unsteered resample, by exact one-sided McNemar tests, each at 0.05 /
- * (candidates x doses); it validates when it beats both. Then the candidates together, the same way. Every regeneration of a sample runs on one fresh attempt stream, shared by
- * all arms, never the sample's own: on its own stream, a direction the model shrugs off replays the
- * same wrong chain and fixes nothing, so any direction that merely changes the chain (a resample)
- * would beat it. And at large doses a random direction harms the chain (it leaves the residual
- * manifold) while a latent's own direction does not: beating it alone then says "less harmful", not
- * "fixes", and the null organism validated its mode latent in half of its splits; the resample is the
- * control that says whether steering fixed more than trying again. The plan is the set, among those that
- * validated (each at its smallest validated dose), that fixed the most samples of B.
+ * (candidates x doses); it validates when it beats both. Then the candidates together, the same way.
+ * Every regeneration of a sample runs on one fresh attempt stream, shared by all arms, never the
+ * sample's own: on its own stream, a direction the model shrugs off replays the same wrong chain and
+ * fixes nothing, so any direction that merely changes the chain would beat it. And at large doses a
+ * random direction harms the chain (it leaves the residual manifold) while a latent's own direction
+ * does not: beating it alone says "less harmful", not "fixes" (the null organism validated its mode
+ * latent in half of its splits that way); the resample says whether steering fixed more than trying
+ * again. The plan is the set, among those that validated (each at its smallest validated dose), that
+ * fixed the most samples of B.
  *
  * <p>A and B are the two halves of the gates' fit queries (the eval queries are never seen here);
  * the mode labels are read only to judge G4 (is a mode latent in the plan?).
