@@ -103,8 +103,8 @@ class ChaosTest {
       Map<Target, List<ChaosRole>> roles = new LinkedHashMap<>();
       for (int i = 0; i < 2; i++) {
         roles.computeIfAbsent(Target.WORKER, k -> new ArrayList<>()).add(role("worker-" + i, PREFIX + "worker",
-            PREFIX + "worker-" + i, topics.get(TopicSpecs.GENERATIONS).name(), args(connection, "worker", "--pack", pack, "--samples", Integer.toString(SAMPLES),
-                "--queries-per-batch", "2", "--max-new-tokens", "100", "--instance", Integer.toString(i),
+            PREFIX + "worker-" + i, topics.get(TopicSpecs.GENERATIONS).name(), args(connection, "worker", "--pack", pack,
+                "--samples", Integer.toString(SAMPLES), "--queries-per-batch", "2", "--max-new-tokens", "100", "--instance", Integer.toString(i),
                 "--data-dir", dir.resolve("worker-" + i).toString())));
       }
       for (String id : List.of("a", "b")) {
@@ -114,8 +114,8 @@ class ChaosTest {
                 "--data-dir", dir.resolve("streams-" + id).toString())));
       }
       roles.put(Target.CORRECTOR, List.of(role("corrector-0", PREFIX + "corrector", PREFIX + "corrector-0",
-          topics.get(TopicSpecs.CORRECTIONS).name(), args(connection, "corrector", "--pack", pack, "--step-rollouts", "2", "--token-rollouts", "1",
-              "--token-positions", "3", "--strengths", "0.25", "--control-share", "0", "--no-conditional",
+          topics.get(TopicSpecs.CORRECTIONS).name(), args(connection, "corrector", "--pack", pack, "--step-rollouts", "2",
+              "--token-rollouts", "1", "--token-positions", "3", "--strengths", "0.25", "--control-share", "0", "--no-conditional",
               "--max-new-tokens", "100", "--samples-per-batch", "2", "--instance", "0",
               "--data-dir", dir.resolve("corrector-0").toString()))));
       List<ChaosRole> all = roles.values().stream().flatMap(List::stream).toList();
@@ -136,13 +136,14 @@ class ChaosTest {
         String generationsTopic = topics.get(TopicSpecs.GENERATIONS).name();
         long deadline = System.nanoTime() + DRAIN.toNanos();
         long nextReport = 0;
-        for (int done = count(stack, topics); done < expected || lag(stack.bootstrapServers(), admin, PREFIX + "corrector", generationsTopic) > 0;
-             done = count(stack, topics)) {
+        String corrector = PREFIX + "corrector";
+        for (int done = count(stack, topics);
+             done < expected || lag(stack.bootstrapServers(), admin, corrector, generationsTopic) > 0; done = count(stack, topics)) {
           for (ChaosRole r : all) {
             assertTrue(r.alive(), r.name + " exited with " + r.exitCode() + "; see " + r.log());
           }
           String state = done + " of " + expected + " generations with features, corrector lag "
-              + lag(stack.bootstrapServers(), admin, PREFIX + "corrector", generationsTopic);
+              + lag(stack.bootstrapServers(), admin, corrector, generationsTopic);
           assertTrue(System.nanoTime() < deadline, "not drained in " + DRAIN + ": " + state);
           if (System.nanoTime() > nextReport) {
             ChaosDriver.report(String.format("draining at %.0f s: %s", (System.nanoTime() - t0) / 1e9, state));
