@@ -12,7 +12,6 @@ import java.util.concurrent.TimeUnit;
  */
 final class ChaosRole {
   final String name;
-  final String kind;
   final String group;
   final String instancePrefix;
   /** The topic its transactions write (the driver kills it just after a commit there), or null. */
@@ -23,10 +22,9 @@ final class ChaosRole {
   private final Path scratch;
   private Process process;
 
-  ChaosRole(String name, String kind, String group, String instancePrefix, String output, List<String> jvm, List<String> args,
+  ChaosRole(String name, String group, String instancePrefix, String output, List<String> jvm, List<String> args,
             Path log, Path scratch) {
     this.name = name;
-    this.kind = kind;
     this.group = group;
     this.instancePrefix = instancePrefix;
     this.output = output;

@@ -211,7 +211,7 @@ class ChaosTest {
 
   private ChaosRole role(String name, String group, String instancePrefix, String output, List<String> args) {
     String heap = name.startsWith("streams") ? "-Xmx512m" : "-Xmx1g";
-    return new ChaosRole(name, name.replaceAll("-.*", ""), group, instancePrefix, output,
+    return new ChaosRole(name, group, instancePrefix, output,
         List.of(heap, "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true"), args,
         dir.resolve(name + ".log"), dir);
   }
