@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The chaos run (#21): the loop on three Kafka nodes with its roles in their own JVMs, while a driver
-# SIGKILLs brokers (the controller, partition leaders), workers, Streams instances and the corrector
-# from a seeded schedule; then checks that nothing was lost or written twice (ChaosTest's javadoc).
+# The chaos run (#21): the loop on three Kafka nodes with its roles in their own JVMs (ingest, two
+# workers, two Streams instances, the corrector, the finetuner with the foundry trainer), while a driver
+# SIGKILLs brokers (the controller, partition leaders), workers, Streams instances, the corrector and
+# the finetuner (mid-round) from a seeded schedule; then checks that nothing was lost or written twice (ChaosTest's javadoc).
 # Prints every kill with its recovery time and a summary. Not part of `mvn verify` (tag chaos).
 # Usage: tools/chaos/run.sh [KILLS] [SEED]        (defaults: 20 kills, seed 20261203)
 set -euo pipefail

@@ -144,7 +144,9 @@ final class ChaosDriver {
     String before = memberId(role);
     // a role with an output topic is killed at its most fragile moment: just after one of its
     // transactions committed (its outputs visible), when its consumed offsets must be committed with them
-    String moment = role.output == null ? "" : afterCommit(role.output, Duration.ofSeconds(60));
+    // the finetuner, at its own: mid-round, while its trainer runs
+    String moment = t == Target.FINETUNE ? whileTraining(role, Duration.ofSeconds(120))
+        : role.output == null ? "" : afterCommit(role.output, Duration.ofSeconds(60));
     double at = now();
     long pid = role.pid();
     role.kill();
@@ -220,6 +222,20 @@ final class ChaosDriver {
     long lag = random.nextLong(401);
     Thread.sleep(lag);
     return ", " + lag + " ms after a commit to " + topic;
+  }
+
+  /** Waits (bounded) until {@code role} has a child process (the trainer), then a seeded 0-2,000 ms. */
+  private String whileTraining(ChaosRole role, Duration max) throws InterruptedException {
+    long start = System.nanoTime();
+    while (!role.training()) {
+      if (System.nanoTime() - start > max.toNanos()) {
+        return ", not training (no trainer ran in " + max + ")";
+      }
+      Thread.sleep(100);
+    }
+    long lag = random.nextLong(2001);
+    Thread.sleep(lag);
+    return ", mid-round: " + lag + " ms into a training" + (role.training() ? "" : " (which had ended)");
   }
 
   private long committedEnd(String topic) throws Exception {

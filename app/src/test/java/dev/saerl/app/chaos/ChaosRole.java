@@ -49,6 +49,11 @@ final class ChaosRole {
     return process != null && process.isAlive();
   }
 
+  /** Whether it has a child process now (the finetuner's trainer). */
+  synchronized boolean training() {
+    return process != null && process.isAlive() && process.descendants().findAny().isPresent();
+  }
+
   synchronized Integer exitCode() {
     return process == null || process.isAlive() ? null : process.exitValue();
   }

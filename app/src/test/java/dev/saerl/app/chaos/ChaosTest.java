@@ -7,11 +7,12 @@ import dev.saerl.app.StatsSnapshots;
 import dev.saerl.app.TopicReader;
 import dev.saerl.app.chaos.ChaosDriver.Target;
 import dev.saerl.app.embedded.EmbeddedStack;
-import dev.saerl.producers.ingest.Ingestor;
-import dev.saerl.producers.ingest.KafkaQuerySink;
-import dev.saerl.producers.ingest.Split;
+import dev.saerl.app.embedded.ChildJvm;
+import dev.saerl.finetune.role.Eligibility;
 import dev.saerl.schemas.avro.Correction;
+import dev.saerl.schemas.avro.Evaluation;
 import dev.saerl.schemas.avro.Generation;
+import dev.saerl.schemas.avro.ModelVersion;
 import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.avro.SampleFeatures;
 import dev.saerl.schemas.avro.Verdict;
@@ -33,6 +34,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -47,13 +49,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The loop on three Kafka nodes with its roles in their own JVMs (two generator workers, two Streams
- * instances, a corrector), while {@link ChaosDriver} SIGKILLs, from a seeded schedule, the KRaft
- * controller, partition leaders, any node, a worker, a Streams instance and the corrector, restarts
- * each and waits for it to recover; more queries are ingested between the kills. At the end, after
- * every role has drained and stopped: exactly N generations and N sample-features per query, no
- * sample id twice, every correction once (one processing per corrected sample), no transaction left
- * open, and the feature statistics (restored from their changelogs into a fresh instance) equal a
- * batch recomputation from the topics' records.
+ * instances, a corrector, a finetuner with the real foundry trainer, and {@code saerl ingest} once
+ * per wave of queries), while {@link ChaosDriver} SIGKILLs, from a seeded schedule, the KRaft
+ * controller, partition leaders, any node, a worker, a Streams instance, the corrector and the
+ * finetuner (mid-round, while its trainer runs), restarts each and waits for it to recover; a wave
+ * is ingested before each kill. At the end, after every role has drained and stopped: exactly N
+ * generations and N sample-features per query, no sample id twice, every correction once (one
+ * processing per corrected sample), finetune rounds 1..R with R = eligible corrections / EVERY,
+ * each version and its evaluation published once, no transaction left open, and the feature
+ * statistics (restored from their changelogs into a fresh instance) equal a batch recomputation
+ * from the topics' records.
  *
  * <p>Not in the default build (tag {@code chaos}): {@code tools/chaos/run.sh} runs it; kills and seed
  * from {@code -Dsaerl.chaos.kills} and {@code -Dsaerl.chaos.seed}.
@@ -69,6 +74,9 @@ class ChaosTest {
   /** Four samples per query: most KNOWN queries get both verdicts, so a plan forms and the corrector has work. */
   static final int SAMPLES = 4;
   static final Duration DRAIN = Duration.ofMinutes(15);
+  /** Eligible corrections per finetune round. */
+  static final int EVERY = 4;
+  static final String FINETUNE_ID = PREFIX + "finetune-arith-dpo";
 
   @TempDir
   Path dir;
@@ -87,18 +95,18 @@ class ChaosTest {
       Topics topics = new Topics(PREFIX, registry);
       Properties client = new Properties();
       client.put("bootstrap.servers", stack.bootstrapServers());
+      List<String> connection = List.of("--bootstrap-servers", stack.bootstrapServers(), "--registry-url",
+          stack.registryUrl(), "--topic-prefix", PREFIX);
       int[] ingested = {0};
       Runnable ingestWave = () -> {
         int to = Math.min(total, ingested[0] == 0 ? FIRST_WAVE : ingested[0] + WAVE);
         if (to > ingested[0]) {
-          ingest(client, topics, lines.subList(ingested[0], to), ingested[0]);
+          ingest(connection, lines.subList(ingested[0], to), ingested[0]);
           ingested[0] = to;
         }
       };
       ingestWave.run();
 
-      List<String> connection = List.of("--bootstrap-servers", stack.bootstrapServers(), "--registry-url",
-          stack.registryUrl(), "--topic-prefix", PREFIX);
       String pack = root.resolve("models/arith").toString();
       Map<Target, List<ChaosRole>> roles = new LinkedHashMap<>();
       for (int i = 0; i < 2; i++) {
@@ -118,6 +126,11 @@ class ChaosTest {
               "--token-rollouts", "1", "--token-positions", "3", "--strengths", "0.25", "--control-share", "0", "--no-conditional",
               "--max-new-tokens", "100", "--samples-per-batch", "2", "--instance", "0",
               "--data-dir", dir.resolve("corrector-0").toString()))));
+      // the real foundry trainer (DPO, a few steps) on every EVERY eligible corrections; killed mid-round, while it trains
+      roles.put(Target.FINETUNE, List.of(role("finetune-0", FINETUNE_ID, FINETUNE_ID, null, args(connection, "finetune",
+          "--dataset", "arith", "--arm", "dpo", "--pack", pack, "--every", Integer.toString(EVERY), "--trainer-steps", "4",
+          "--val-queries", "8", "--unknown-queries", "0", "--max-new-tokens", "100",
+          "--data-dir", dir.resolve("finetune-0").toString()))));
       List<ChaosRole> all = roles.values().stream().flatMap(List::stream).toList();
       try {
         all.forEach(ChaosRole::start);
@@ -149,6 +162,16 @@ class ChaosTest {
             ChaosDriver.report(String.format("draining at %.0f s: %s", (System.nanoTime() - t0) / 1e9, state));
             nextReport = System.nanoTime() + Duration.ofSeconds(30).toNanos();
           }
+          Thread.sleep(2000);
+        }
+        // then the finetuner: one round per EVERY eligible corrections, every one of them trained
+        int rounds = eligible(stack, topics) / EVERY;
+        ChaosDriver.report(String.format("draining at %.0f s: waiting for %d finetune rounds", (System.nanoTime() - t0) / 1e9,
+            rounds));
+        while (versions(stack, topics).size() < rounds) {
+          assertTrue(all.stream().allMatch(ChaosRole::alive), "a role exited; see the logs in " + dir);
+          assertTrue(System.nanoTime() < deadline, "finetune not drained in " + DRAIN + ": "
+              + versions(stack, topics).size() + " of " + rounds + " rounds");
           Thread.sleep(2000);
         }
       } finally {
@@ -198,21 +221,39 @@ class ChaosTest {
         assertTrue(versions.size() <= 1, sample + " corrected more than once: plan versions " + versions);
       });
 
+      // the finetuner: rounds 1..R, each version and its KNOWN-val evaluation published once, R = eligible / EVERY
+      Map<String, Query> byId = queries.stream().collect(Collectors.toMap(Query::getQueryId, q -> q));
+      long eligible = corrections.stream().filter(c -> Eligibility.eligible(c, byId.get(c.getQueryId()), "arith")).count();
+      List<ModelVersion> versions = versions(stack, topics);
+      assertTrue(eligible >= EVERY, "only " + eligible + " eligible corrections: the finetuner never had a round");
+      assertEquals(IntStream.rangeClosed(1, (int) (eligible / EVERY)).mapToObj(r -> "arith-dpo-r" + r).toList(),
+          versions.stream().map(ModelVersion::getVersion)
+              .sorted(java.util.Comparator.comparingInt(v -> Integer.parseInt(v.substring("arith-dpo-r".length())))).toList(),
+          "finetune versions (each record of model-versions, by round)");
+      List<Evaluation> evaluations = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.EVALUATIONS),
+          Integer.MAX_VALUE, Duration.ofSeconds(5));
+      Map<Integer, Long> perRound = evaluations.stream().filter(e -> e.getArm().equals("dpo"))
+          .collect(Collectors.groupingBy(Evaluation::getRound, java.util.TreeMap::new, Collectors.counting()));
+      assertEquals(IntStream.rangeClosed(1, versions.size()).boxed().collect(Collectors.toMap(r -> r, r -> 1L)), perRound,
+          "KNOWN-val evaluations of the candidate per round");
+
       // the statistics, restored from their changelogs into a fresh instance, equal a recomputation
       try (StreamsService fresh = StreamsService.start(topics, client, PREFIX + "streams", dir.resolve("streams-check"),
           new InetSocketAddress("127.0.0.1", 0), StatsConfig.DEFAULTS, true)) {
         StatsSnapshots.awaitEqual(Recomputation.of(queries, generations, features), Duration.ofMinutes(3), fresh.streams());
       }
       ChaosDriver.report(String.format("chaos run passed: %d queries, %d generations, %d sample-features, %d corrections of %d"
-          + " samples, statistics equal to the recomputation, %.0f s", total, generations.size(), features.size(),
-          corrections.size(), planVersions.size(), (System.nanoTime() - t0) / 1e9));
+          + " samples, %d finetune rounds (%d accepted) on %d eligible corrections, statistics equal to the recomputation, %.0f s",
+          total, generations.size(), features.size(), corrections.size(), planVersions.size(), versions.size(),
+          versions.stream().filter(v -> v.getMethod().equals("dpo")).count(), eligible, (System.nanoTime() - t0) / 1e9));
     }
   }
 
   private ChaosRole role(String name, String group, String instancePrefix, String output, List<String> args) {
     String heap = name.startsWith("streams") ? "-Xmx512m" : "-Xmx1g";
     return new ChaosRole(name, group, instancePrefix, output,
-        List.of(heap, "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true"), args,
+        List.of(heap, "--enable-native-access=ALL-UNNAMED", "-Dai.djl.offline=true", "-Dsaerl.repo.root="
+            + Path.of(System.getProperty("saerl.repo.root", "..")).toAbsolutePath().normalize()), args,
         dir.resolve(name + ".log"), dir);
   }
 
@@ -223,17 +264,38 @@ class ChaosTest {
     return a;
   }
 
-  private void ingest(Properties client, Topics topics, List<String> wave, int from) {
+  /** {@code saerl ingest} of one wave in its own JVM (the default split), which must exit 0 within two minutes. */
+  private void ingest(List<String> connection, List<String> wave, int from) {
     try {
       Path file = dir.resolve("wave-" + from + ".jsonl");
       Files.write(file, wave);
-      try (KafkaQuerySink sink = new KafkaQuerySink(client, topics)) {
-        long published = new Ingestor("arith", Split.DEFAULT, sink).ingest(file, b -> {}).published();
-        assertEquals((long) wave.size(), published, "queries of " + file);
+      Path log = dir.resolve("ingest-" + from + ".log");
+      Process p = ChildJvm.start(List.of("-Xmx256m"), args(connection, "ingest", file.toString(), "--dataset", "arith"), log, dir);
+      if (!p.waitFor(2, TimeUnit.MINUTES)) {
+        p.destroyForcibly();
+        throw new AssertionError("saerl ingest of " + file + " did not finish in 2 minutes; see " + log);
       }
+      assertEquals(0, p.exitValue(), "saerl ingest of " + file + "; see " + log);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while ingesting " + from, e);
     }
+  }
+
+  /** Corrections the finetuner may train on so far (its own rule, on the topics' records). */
+  private static int eligible(EmbeddedStack stack, Topics topics) {
+    Map<String, Query> byId = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.QUERIES), Integer.MAX_VALUE,
+        Duration.ofSeconds(2)).stream().collect(Collectors.toMap(Query::getQueryId, q -> q, (a, b) -> a));
+    return (int) TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS), Integer.MAX_VALUE,
+        Duration.ofSeconds(2)).stream().filter(c -> Eligibility.eligible(c, byId.get(c.getQueryId()), "arith")).count();
+  }
+
+  /** The finetuner's versions: every record of model-versions (a version published twice shows twice). */
+  private static List<ModelVersion> versions(EmbeddedStack stack, Topics topics) {
+    return TopicReader.<ModelVersion>read(stack.bootstrapServers(), topics.get(TopicSpecs.MODEL_VERSIONS), Integer.MAX_VALUE,
+        Duration.ofSeconds(2)).stream().filter(v -> v.getVersion().startsWith("arith-dpo-r")).toList();
   }
 
   private static int count(EmbeddedStack stack, Topics topics) {
