@@ -17,6 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -26,7 +30,8 @@ import picocli.CommandLine.Option;
         "judge the model and the method, not the pipeline. One line per gate with its figure, its threshold and",
         "PASS/FAIL; --json writes the same with every figure behind it. With --null, the null twin is run too and held",
         "to the null behaviour (G1 gap under 5 points; the oracle flips the style but moves accuracy under 3 points; G4",
-        "validates no feature in at most 5%% of --null-splits select A/B splits). Exit status 1 if any gate fails."})
+        "validates no feature in at most 5%% of --null-splits select A/B splits), beside the positive pack on a machine",
+        "with two or more cores. Exit status 1 if any gate fails."})
 public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--pack", defaultValue = "models/modes", description = "The positive-control pack (default ${DEFAULT-VALUE}).")
   Path pack;
@@ -75,42 +80,73 @@ public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write {\"gates\": [...]} (and \"null\": {...} with --null) here.")
   Path json;
 
+  @Option(names = "--sequential", description = "Run the null twin after the positive pack, not beside it (by default the "
+      + "two run at once when the machine has two or more cores; the figures are the same either way).")
+  boolean sequential;
+
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws Exception {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("settings", Map.of("queries", queries, "samples", samples, "temperature", temperature, "seed", seed,
         "critical", critical, "max_new_tokens", maxNewTokens));
-    List<GateResult> main = run(pack, dataset, false);
-    doc.put("pack", pack.toString());
-    doc.put("gates", main);
-    boolean ok = main.stream().noneMatch(g -> Boolean.FALSE.equals(g.pass()));
-    if (nullPack != null) {
-      List<GateResult> twin = run(nullPack, nullDataset, true);
-      doc.put("null", Map.of("pack", nullPack.toString(), "gates", twin));
-      ok &= twin.stream().noneMatch(g -> Boolean.FALSE.equals(g.pass()));
+    boolean beside = nullPack != null && !sequential && Runtime.getRuntime().availableProcessors() >= 2;
+    ExecutorService pool = Executors.newFixedThreadPool(beside ? 2 : 1);
+    try {
+      Future<Run> positive = pool.submit(() -> run(pack, dataset, false, beside));
+      Future<Run> twin = nullPack == null ? null : pool.submit(() -> run(nullPack, nullDataset, true, beside));
+      List<GateResult> main = result(positive).print();
+      doc.put("pack", pack.toString());
+      doc.put("gates", main);
+      boolean ok = main.stream().noneMatch(g -> Boolean.FALSE.equals(g.pass()));
+      if (twin != null) {
+        List<GateResult> gates = result(twin).print();
+        doc.put("null", Map.of("pack", nullPack.toString(), "gates", gates));
+        ok &= gates.stream().noneMatch(g -> Boolean.FALSE.equals(g.pass()));
+      }
+      if (json != null) {
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+        System.out.println("gates: written to " + json);
+      }
+      System.out.println(ok ? "gates: all run gates pass" : "gates: a gate FAILED");
+      return ok ? 0 : 1;
+    } finally {
+      pool.shutdownNow();
     }
-    if (json != null) {
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
-      System.out.println("gates: written to " + json);
-    }
-    System.out.println(ok ? "gates: all run gates pass" : "gates: a gate FAILED");
-    return ok ? 0 : 1;
   }
 
-  private List<GateResult> run(Path dir, Path data, boolean isNull) throws IOException {
+  /** One pack's gates and the lines that report them (printed in pack order, whichever finished first). */
+  private record Run(List<GateResult> gates, String report) {
+    List<GateResult> print() {
+      System.out.print(report);
+      return gates;
+    }
+  }
+
+  private static Run result(Future<Run> f) throws Exception {
+    try {
+      return f.get();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception x ? x : e;
+    }
+  }
+
+  /** {@code tagged}: progress lines name the pack, as two packs run at once. */
+  private Run run(Path dir, Path data, boolean isNull, boolean tagged) throws IOException {
     Path file = data != null ? data : Path.of("datasets", dir.getFileName() + ".jsonl");
     List<ModeGates.Problem> problems = problems(file);
     ModelPack p = ModelPack.load(dir);
-    System.out.printf("%s pack %s (%s), dataset %s: %d problems, %d used, %d samples each, T=%.2f%n",
-        isNull ? "null" : "positive", dir, p.version(), file, problems.size(), Math.min(queries, problems.size()), samples, temperature);
+    StringBuilder out = new StringBuilder(String.format("%s pack %s (%s), dataset %s: %d problems, %d used, %d samples each,"
+        + " T=%.2f%n", isNull ? "null" : "positive", dir, p.version(), file, problems.size(), Math.min(queries, problems.size()),
+        samples, temperature));
+    String tag = tagged ? (isNull ? "null " : "positive ") : "";
     long t0 = System.nanoTime();
     try (OnnxGenerator generator = new OnnxGenerator(p, threads)) {
       var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull, nullSplits, offset);
       List<GateResult> gates = new ModeGates(generator, new JavaSparseAutoencoder(p), settings,
-          stage -> System.err.printf("  [%5.1f s] %s%n", (System.nanoTime() - t0) / 1e9, stage)).run(problems);
-      gates.forEach(g -> System.out.println("  " + g.line()));
-      System.out.printf("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9);
-      return gates;
+          stage -> System.err.printf("  %s[%5.1f s] %s%n", tag, (System.nanoTime() - t0) / 1e9, stage)).run(problems);
+      gates.forEach(g -> out.append("  ").append(g.line()).append(System.lineSeparator()));
+      out.append(String.format("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9));
+      return new Run(gates, out.toString());
     }
   }
 
