@@ -39,7 +39,7 @@ class GatesCommandTest {
         "--dataset", root.resolve("datasets/modes.jsonl").toString(),
         "--null", root.resolve("models/modes-null").toString(),
         "--null-dataset", root.resolve("datasets/modes-null.jsonl").toString(),
-        "--queries", "32", "--samples", "4", "--critical", "4", "--null-splits", "3", "--json", json.toString());
+        "--queries", "32", "--samples", "4", "--critical", "4", "--null-splits", "2", "--json", json.toString());
     doc = new ObjectMapper().readTree(json.toFile());
   }
 
