@@ -30,4 +30,29 @@ public final class TopicReader {
     }
     return out;
   }
+
+  /**
+   * Reads every committed record up to the topic's end (its last stable offset, read_committed) at
+   * the time of the call; fails when that takes longer than {@code max}, rather than returning part.
+   */
+  public static <V> List<V> readToEnd(String bootstrap, Topic<String, V> topic, Duration max) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<V> out = new ArrayList<>();
+    try (KafkaConsumer<String, V> c = new KafkaConsumer<>(p, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topic.name()).stream().map(i -> new TopicPartition(i.topic(), i.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      java.util.Map<TopicPartition, Long> ends = c.endOffsets(parts);
+      long deadline = System.nanoTime() + max.toNanos();
+      while (parts.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError(topic.name() + " not read to its end in " + max + " (" + out.size() + " records so far)");
+        }
+        c.poll(Duration.ofMillis(200)).forEach(r -> out.add(r.value()));
+      }
+    }
+    return out;
+  }
 }

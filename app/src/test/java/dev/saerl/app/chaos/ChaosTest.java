@@ -17,6 +17,7 @@ import dev.saerl.schemas.avro.Query;
 import dev.saerl.schemas.avro.SampleFeatures;
 import dev.saerl.schemas.avro.Verdict;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
+import dev.saerl.schemas.topics.TopicSpec;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.streams.StreamsService;
@@ -35,6 +36,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -187,14 +189,10 @@ class ChaosTest {
           .toList();
       assertEquals(List.of(), open.stream().map(t -> t.transactionalId() + " " + t.state()).toList(), "transactions left open");
 
-      List<Query> queries = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.QUERIES), Integer.MAX_VALUE,
-          Duration.ofSeconds(5));
-      List<Generation> generations = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS),
-          Integer.MAX_VALUE, Duration.ofSeconds(5));
-      List<SampleFeatures> features = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.SAMPLE_FEATURES),
-          Integer.MAX_VALUE, Duration.ofSeconds(5));
-      List<Correction> corrections = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS),
-          Integer.MAX_VALUE, Duration.ofSeconds(5));
+      List<Query> queries = all(stack, topics, TopicSpecs.QUERIES);
+      List<Generation> generations = all(stack, topics, TopicSpecs.GENERATIONS);
+      List<SampleFeatures> features = all(stack, topics, TopicSpecs.SAMPLE_FEATURES);
+      List<Correction> corrections = all(stack, topics, TopicSpecs.CORRECTIONS);
       assertEquals(total, queries.size(), "queries");
       assertEquals(total, queries.stream().map(Query::getQueryId).distinct().count(), "query ids");
       Map<String, Long> perQuery = generations.stream().collect(Collectors.groupingBy(Generation::getQueryId, Collectors.counting()));
@@ -209,8 +207,8 @@ class ChaosTest {
 
       // corrections: some were made, none twice, each corrected sample from one processing (one plan version;
       // a second processing under the same plan would repeat its ids, under a newer plan add a version)
-      Set<String> wrong = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.VERDICTS), Integer.MAX_VALUE,
-          Duration.ofSeconds(5)).stream().filter(v -> !v.getCorrect()).map(Verdict::getSampleId).collect(Collectors.toSet());
+      Set<String> wrong = all(stack, topics, TopicSpecs.VERDICTS).stream().filter(v -> !v.getCorrect())
+          .map(Verdict::getSampleId).collect(Collectors.toSet());
       assertTrue(!corrections.isEmpty(), "no corrections were made: the corrector never had a plan");
       assertEquals(corrections.size(), corrections.stream().map(Correction::getCorrectionId).distinct().count(),
           "a correction twice");
@@ -230,8 +228,7 @@ class ChaosTest {
           versions.stream().map(ModelVersion::getVersion)
               .sorted(java.util.Comparator.comparingInt(v -> Integer.parseInt(v.substring("arith-dpo-r".length())))).toList(),
           "finetune versions (each record of model-versions, by round)");
-      List<Evaluation> evaluations = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.EVALUATIONS),
-          Integer.MAX_VALUE, Duration.ofSeconds(5));
+      List<Evaluation> evaluations = all(stack, topics, TopicSpecs.EVALUATIONS);
       Map<Integer, Long> perRound = evaluations.stream().filter(e -> e.getArm().equals("dpo"))
           .collect(Collectors.groupingBy(Evaluation::getRound, java.util.TreeMap::new, Collectors.counting()));
       assertEquals(IntStream.rangeClosed(1, versions.size()).boxed().collect(Collectors.toMap(r -> r, r -> 1L)), perRound,
@@ -286,22 +283,24 @@ class ChaosTest {
 
   /** Corrections the finetuner may train on so far (its own rule, on the topics' records). */
   private static int eligible(EmbeddedStack stack, Topics topics) {
-    Map<String, Query> byId = TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.QUERIES), Integer.MAX_VALUE,
-        Duration.ofSeconds(2)).stream().collect(Collectors.toMap(Query::getQueryId, q -> q, (a, b) -> a));
-    return (int) TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS), Integer.MAX_VALUE,
-        Duration.ofSeconds(2)).stream().filter(c -> Eligibility.eligible(c, byId.get(c.getQueryId()), "arith")).count();
+    Map<String, Query> byId = all(stack, topics, TopicSpecs.QUERIES).stream()
+        .collect(Collectors.toMap(Query::getQueryId, q -> q, (a, b) -> a));
+    return (int) all(stack, topics, TopicSpecs.CORRECTIONS).stream()
+        .filter(c -> Eligibility.eligible(c, byId.get(c.getQueryId()), "arith")).count();
   }
 
   /** The finetuner's versions: every record of model-versions (a version published twice shows twice). */
   private static List<ModelVersion> versions(EmbeddedStack stack, Topics topics) {
-    return TopicReader.<ModelVersion>read(stack.bootstrapServers(), topics.get(TopicSpecs.MODEL_VERSIONS), Integer.MAX_VALUE,
-        Duration.ofSeconds(2)).stream().filter(v -> v.getVersion().startsWith("arith-dpo-r")).toList();
+    return all(stack, topics, TopicSpecs.MODEL_VERSIONS).stream().filter(v -> v.getVersion().startsWith("arith-dpo-r")).toList();
+  }
+
+  /** Every committed record of the topic, read to its end (bounded: 60 s). */
+  private static <V extends SpecificRecord> List<V> all(EmbeddedStack stack, Topics topics, TopicSpec<V> spec) {
+    return TopicReader.readToEnd(stack.bootstrapServers(), topics.get(spec), Duration.ofSeconds(60));
   }
 
   private static int count(EmbeddedStack stack, Topics topics) {
-    return Math.min(TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.GENERATIONS), Integer.MAX_VALUE,
-        Duration.ofMillis(500)).size(), TopicReader.read(stack.bootstrapServers(), topics.get(TopicSpecs.SAMPLE_FEATURES),
-        Integer.MAX_VALUE, Duration.ofMillis(500)).size());
+    return Math.min(all(stack, topics, TopicSpecs.GENERATIONS).size(), all(stack, topics, TopicSpecs.SAMPLE_FEATURES).size());
   }
 
   /**
