@@ -90,7 +90,11 @@ public final class GatesCommand implements Callable<Integer> {
     doc.put("settings", Map.of("queries", queries, "samples", samples, "temperature", temperature, "seed", seed,
         "critical", critical, "max_new_tokens", maxNewTokens));
     boolean beside = nullPack != null && !sequential && Runtime.getRuntime().availableProcessors() >= 2;
-    ExecutorService pool = Executors.newFixedThreadPool(beside ? 2 : 1);
+    ExecutorService pool = Executors.newFixedThreadPool(beside ? 2 : 1, r -> { // daemon: a failed pack ends the command
+      Thread t = new Thread(r, "gates");
+      t.setDaemon(true);
+      return t;
+    });
     try {
       Future<Run> positive = pool.submit(() -> run(pack, dataset, false, beside));
       Future<Run> twin = nullPack == null ? null : pool.submit(() -> run(nullPack, nullDataset, true, beside));
