@@ -99,8 +99,9 @@ class CriticalSearchTest {
 
   /**
    * What the adaptive search is for: the first wrong token found at least as often as by the grid,
-   * the first wrong step nearly as often (it loses chains whose curve rises again after the error:
-   * a bisection does not look at every step prefix), at under a third of the generated tokens.
+   * the first wrong step nearly as often (it can stop at a later step when a prefix after the error
+   * still reaches the answer now and then, where the grid weighs every drop), at under a third of
+   * the generated tokens.
    */
   @Test
   void adaptiveSearchFindsTheWrongTokenAsOftenAsTheGridAndTheStepNearlyAsOftenWithUnderAThirdOfItsTokens() {

@@ -32,7 +32,7 @@ public final class CorrectorCommand implements Callable<Integer> {
 
   @Option(names = "--critical-search", defaultValue = "grid",
       description = "How the critical step and token are found: grid (rollouts from every step prefix, then from evenly "
-          + "spaced token prefixes), adaptive (bisection with sequential rollouts), or checked (the first wrong step by "
+          + "spaced token prefixes), adaptive (a scan of the step prefixes and a bisection of the critical step's token prefixes, with sequential rollouts), or checked (the first wrong step by "
           + "exact checking of a op b = c steps where the chain has them, then adaptive); see docs/corrections.md "
           + "(default: ${DEFAULT-VALUE}).")
   String criticalSearch;
@@ -94,10 +94,10 @@ public final class CorrectorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    SaerlConfig config = connection.resolve();
-    ModelPack modelPack = ModelPack.load(pack);
     var search = new CriticalSearch.Settings(CriticalSearch.Method.named(criticalSearch),
         new CriticalSearch.Budget(stepRollouts, tokenRollouts, tokenPositions), new AdaptiveCriticalSearch.Budget(roundRollouts, maxFailures, missRate));
+    SaerlConfig config = connection.resolve();
+    ModelPack modelPack = ModelPack.load(pack);
     var settings = new Corrector.Settings(search, temperature,
         1f, maxNewTokens, strengths, window, controlShare, !noConditional, seed, 32);
     try (HttpSchemaRegistry registry = config.registry();

@@ -8,12 +8,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The critical step and token of a wrong chain by bisection, drawing rollouts only where a
- * decision needs them. The success curve of a wrong chain ends at exactly 0 and, on chains that go
- * wrong at one step, stays near its earlier level until the step that dooms it and near 0 after:
- * the largest drop is then at the last prefix from which the answer can still be reached. The
- * search bisects for that prefix, first over the step prefixes (the chain's end known dead), then
- * over the token prefixes of the step found (its end taken as dead, the next step's prefix being so).
+ * The critical step and token of a wrong chain, drawing rollouts only where a decision needs them.
+ * The success curve of a wrong chain ends at exactly 0 and, on chains that go wrong at one step,
+ * stays near its earlier level until the step that dooms it and near 0 after: the drop is at the
+ * last prefix from which the answer can still be reached. The search scans the step prefixes from
+ * the left for the first dead one (the chain's end known dead), then bisects over the token
+ * prefixes of the step before it (its end taken as dead, the next step's prefix being so).
  *
  * <p>A probe is decided sequentially, {@code roundRollouts} rollouts at a time: the first that
  * verifies proves the prefix alive (its success rate is above 0) and stops the probe. It is called
@@ -99,7 +99,7 @@ public final class AdaptiveCriticalSearch {
    */
   CriticalSearch.Result find(List<Step> steps, int knownStep) {
     int[] starts = CriticalSearch.stepStarts(tokens, steps);
-    int critical = knownStep >= 0 ? knownStep : largestDrop(starts, lastAlive(starts, 0, steps.size()));
+    int critical = knownStep >= 0 ? knownStep : largestDrop(starts, lastAliveStep(starts));
     int start = starts[critical];
     int end = CriticalSearch.stepEnd(tokens, steps, critical, start);
     int[] positions = new int[end - start];
@@ -146,6 +146,24 @@ public final class AdaptiveCriticalSearch {
     if (n < trials) {
       draw(length, trials - n);
     }
+  }
+
+  /**
+   * The step prefix before the first dead one, scanning from the second (the first taken as alive
+   * until the token search): a scan, not a bisection, because a chain can recover after its error
+   * (a later step writes the right value again), and the first drop is the one sought. Step
+   * prefixes before the error mostly cost nothing: the rollouts that verified from an earlier one
+   * passed through them.
+   */
+  private int lastAliveStep(int[] starts) {
+    int last = 0;
+    for (int k = 1; k < starts.length; k++) {
+      if (!alive(starts[k], starts[last])) {
+        break;
+      }
+      last = k;
+    }
+    return last;
   }
 
   /**

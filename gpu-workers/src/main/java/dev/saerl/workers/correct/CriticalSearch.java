@@ -13,7 +13,7 @@ import java.util.Locale;
  * every step (after the last step the estimate is 0, the chain being wrong); the critical step is the
  * one whose inclusion lowers it most; then inside that step the same from the prefix before at most
  * {@code maxPositions} evenly spaced tokens with fewer rollouts; the critical token is the one whose
- * inclusion lowers it most. {@code ADAPTIVE}: bisection, see {@link AdaptiveCriticalSearch}.
+ * inclusion lowers it most. {@code ADAPTIVE}: see {@link AdaptiveCriticalSearch}.
  * {@code CHECKED}: the step from exact step checking where the chain allows it, the token by the
  * adaptive search.
  */
@@ -22,7 +22,7 @@ public final class CriticalSearch {
   public enum Method {
     /** Rollouts from every step prefix, then from evenly spaced token prefixes in the critical step. */
     GRID,
-    /** Bisection over step prefixes, then over the critical step's token prefixes, sequential rollouts. */
+    /** A scan of the step prefixes, then a bisection of the critical step's token prefixes, sequential rollouts. */
     ADAPTIVE,
     /**
      * The critical step is the chain's first wrong arithmetic step, checked exactly
@@ -44,7 +44,8 @@ public final class CriticalSearch {
   /**
    * @param stepEstimates per step k, the success rate from the prefix before step k (NaN where a
    *     search did not roll it out)
-   * @param tokenPositions the searched token indices inside the critical step (the step's first token included)
+   * @param tokenPositions the searched token indices inside the critical step (GRID: the step's first
+   *     token included; ADAPTIVE, CHECKED: every position some rollout counted for)
    * @param tokenEstimates per searched position, the success rate from the prefix before it
    * @param criticalToken generated-token index of the critical token
    * @param rollouts rollouts drawn
@@ -76,8 +77,8 @@ public final class CriticalSearch {
     /**
      * The corrector's default, still GRID: on the mode organism's ground truth ADAPTIVE found the
      * first wrong token two to three times as often at under a third of the grid's generated tokens,
-     * but the first wrong step only about as often (ahead on one sample set, level on another, behind
-     * on a third; docs/benchmarks.md, "Critical search"), not at least as often everywhere.
+     * but the first wrong step only about as often (ahead on two sample sets, one chain behind on
+     * two; docs/benchmarks.md, "Critical search"), not at least as often everywhere.
      */
     public static Settings defaults() {
       return of(Method.GRID);

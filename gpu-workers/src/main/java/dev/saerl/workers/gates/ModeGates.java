@@ -366,8 +366,13 @@ public final class ModeGates {
     }
     det.put("checked_note", "checked: the step from exact checking, the gate's own ground truth: its step figures are 1 by "
         + "construction; grid vs adaptive is the rollout-only comparison");
-    det.put("tokens_per_located_grid_over_adaptive", tallies.get(CriticalSearch.Method.GRID).tokensPerLocated()
-        / tallies.get(CriticalSearch.Method.ADAPTIVE).tokensPerLocated());
+    CriticalTally grid = tallies.get(CriticalSearch.Method.GRID);
+    CriticalTally adaptive = tallies.get(CriticalSearch.Method.ADAPTIVE);
+    double ratio = grid.tokensPerLocated() / adaptive.tokensPerLocated();
+    det.put("tokens_per_located_grid_over_adaptive", ratio);
+    progress.accept(String.format(Locale.ROOT, "G6: critical search on %d wrong samples: %s; %s; %.2fx fewer tokens per located "
+        + "token; %s (step true by construction)", searched, grid.line("grid", searched), adaptive.line("adaptive", searched),
+        ratio, tallies.get(CriticalSearch.Method.CHECKED).line("checked", searched)));
     return det;
   }
 
@@ -395,6 +400,12 @@ public final class ModeGates {
 
     double tokensPerLocated() {
       return located == 0 ? Double.NaN : (double) generatedTokens / located;
+    }
+
+    /** Step and token hits over the searched samples and the cost per located token, on one line. */
+    String line(String name, int searched) {
+      return String.format(Locale.ROOT, "%s step %d/%d, token %d/%d, located %d, %.0f tokens per located", name, stepHits,
+          searched, tokenHits, searched, located, tokensPerLocated());
     }
 
     Map<String, Object> details(int searched) {
