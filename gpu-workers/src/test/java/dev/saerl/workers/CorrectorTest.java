@@ -41,7 +41,7 @@ class CorrectorTest {
   static OnnxSparseAutoencoder sae;
   static Query query;
   static Generation wrong;
-  static final Corrector.Settings SETTINGS = new Corrector.Settings(new CriticalSearch.Budget(2, 1, 3), 0.7f, 1f, 120,
+  static final Corrector.Settings SETTINGS = new Corrector.Settings(CriticalSearch.Settings.grid(new CriticalSearch.Budget(2, 1, 3)), 0.7f, 1f, 120,
       List.of(0.25f, 1f), 0, 1.0, true, 11, 32);
 
   @BeforeAll
@@ -132,6 +132,23 @@ class CorrectorTest {
   }
 
   @Test
+  void theAdaptiveSearchRegeneratesFromInsideTheStepItFound() {
+    Corrector corrector = new Corrector(generator, sae, new Corrector.Settings(CriticalSearch.Settings.of(CriticalSearch.Method.ADAPTIVE),
+        0.7f, 1f, 120, List.of(0.25f), 0, 0.0, false, 11, 32));
+    Corrector.Outcome a = corrector.correct(wrong, query, plan());
+    CriticalSearch.Result critical = a.critical();
+    var step = wrong.getSteps().get(critical.criticalStep());
+    assertTrue(critical.criticalToken() >= step.getTokenStart() && critical.criticalToken() < Math.max(step.getTokenEnd(), step.getTokenStart() + 1),
+        "critical token inside the critical step");
+    assertTrue(critical.generatedTokens() > 0 && critical.rollouts() > 0, "the search rolled out and counted its tokens");
+    String prefix = generator.tokenizer().decode(wrong.getTokenIds().stream().mapToInt(Integer::intValue).limit(critical.criticalToken()).toArray());
+    for (Correction c : a.corrections()) {
+      assertTrue(c.getChosen().startsWith(prefix), "regenerated from the prefix before the critical token");
+      assertEquals(critical.criticalToken(), c.getCriticalToken());
+    }
+  }
+
+  @Test
   void unknownQueriesAreNeverCorrected() {
     Corrector corrector = new Corrector(generator, sae, SETTINGS);
     Query unknown = Query.newBuilder(query).setSplit(Split.UNKNOWN).build();
@@ -146,7 +163,7 @@ class CorrectorTest {
 
   @Test
   void controlShareIsDeterministicAndRoughlyTheConfiguredShare() {
-    Corrector half = new Corrector(generator, sae, new Corrector.Settings(SETTINGS.budget(), 0.7f, 1f, 120, List.of(1f), 0, 0.5,
+    Corrector half = new Corrector(generator, sae, new Corrector.Settings(SETTINGS.search(), 0.7f, 1f, 120, List.of(1f), 0, 0.5,
         false, 1, 32));
     List<Boolean> in = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
@@ -155,7 +172,7 @@ class CorrectorTest {
     long share = in.stream().filter(x -> x).count();
     assertTrue(share > 160 && share < 240, "about half: " + share);
     assertEquals(in.get(7), half.inControlShare("s-7"));
-    assertFalse(new Corrector(generator, sae, new Corrector.Settings(SETTINGS.budget(), 0.7f, 1f, 120, List.of(1f), 0, 0.0,
+    assertFalse(new Corrector(generator, sae, new Corrector.Settings(SETTINGS.search(), 0.7f, 1f, 120, List.of(1f), 0, 0.0,
         false, 1, 32)).inControlShare("s-1"));
   }
 }

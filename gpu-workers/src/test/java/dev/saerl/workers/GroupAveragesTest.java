@@ -20,7 +20,7 @@ class GroupAveragesTest {
   }
 
   static Corrector.Outcome outcome(float... change) {
-    var critical = new CriticalSearch.Result(new float[] {0.5f}, 0, new int[] {0}, new float[] {0.5f}, 0, 4);
+    var critical = new CriticalSearch.Result(new float[] {0.5f}, 0, new int[] {0}, new float[] {0.5f}, 0, 4, 120, true);
     return new Corrector.Outcome(critical, List.of(), true, List.of(change));
   }
 

@@ -3,6 +3,7 @@ package dev.saerl.app.cli;
 import dev.saerl.app.config.SaerlConfig;
 import dev.saerl.schemas.registry.HttpSchemaRegistry;
 import dev.saerl.schemas.topics.Topics;
+import dev.saerl.workers.correct.AdaptiveCriticalSearch;
 import dev.saerl.workers.correct.Corrector;
 import dev.saerl.workers.correct.CorrectorWorker;
 import dev.saerl.workers.correct.CriticalSearch;
@@ -12,6 +13,7 @@ import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,14 +30,33 @@ public final class CorrectorCommand implements Callable<Integer> {
   @Option(names = "--pack", defaultValue = "models/arith", description = "Model pack directory (default: ${DEFAULT-VALUE}).")
   Path pack;
 
-  @Option(names = "--step-rollouts", defaultValue = "4", description = "Rollouts per step prefix (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--critical-search", defaultValue = "grid",
+      description = "How the critical step and token are found: grid (rollouts from every step prefix, then from evenly "
+          + "spaced token prefixes), adaptive (a scan of the step prefixes and a bisection of the critical step's token prefixes, with sequential rollouts), or checked (the first wrong step by "
+          + "exact checking of a op b = c steps where the chain has them, then adaptive); see docs/corrections.md "
+          + "(default: ${DEFAULT-VALUE}).")
+  String criticalSearch;
+
+  @Option(names = "--step-rollouts", defaultValue = "4", description = "grid: rollouts per step prefix (default: ${DEFAULT-VALUE}).")
   int stepRollouts;
 
-  @Option(names = "--token-rollouts", defaultValue = "2", description = "Rollouts per token prefix inside the critical step (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--token-rollouts", defaultValue = "2", description = "grid: rollouts per token prefix inside the critical step (default: ${DEFAULT-VALUE}).")
   int tokenRollouts;
 
-  @Option(names = "--token-positions", defaultValue = "6", description = "Most token positions searched in the critical step (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--token-positions", defaultValue = "6", description = "grid: most token positions searched in the critical step (default: ${DEFAULT-VALUE}).")
   int tokenPositions;
+
+  @Option(names = "--round-rollouts", defaultValue = "1", description = "adaptive, checked: rollouts drawn at a time at one prefix (default: ${DEFAULT-VALUE}).")
+  int roundRollouts;
+
+  @Option(names = "--max-failures", defaultValue = "8",
+      description = "adaptive, checked: the most failed rollouts, without a success, before a prefix is called dead (default: ${DEFAULT-VALUE}).")
+  int maxFailures;
+
+  @Option(names = "--miss-rate", defaultValue = "0.2",
+      description = "adaptive, checked: how likely a prefix still at the success rate before it may fail every rollout "
+          + "drawn before it is called dead (default: ${DEFAULT-VALUE}).")
+  double missRate;
 
   @Option(names = "--strengths", defaultValue = "0.1,0.25,0.5", split = ",", description = "Multipliers of the plan's coefficients (default: ${DEFAULT-VALUE}).")
   List<Float> strengths;
@@ -73,9 +94,11 @@ public final class CorrectorCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    var search = new CriticalSearch.Settings(CriticalSearch.Method.named(criticalSearch),
+        new CriticalSearch.Budget(stepRollouts, tokenRollouts, tokenPositions), new AdaptiveCriticalSearch.Budget(roundRollouts, maxFailures, missRate));
     SaerlConfig config = connection.resolve();
     ModelPack modelPack = ModelPack.load(pack);
-    var settings = new Corrector.Settings(new CriticalSearch.Budget(stepRollouts, tokenRollouts, tokenPositions), temperature,
+    var settings = new Corrector.Settings(search, temperature,
         1f, maxNewTokens, strengths, window, controlShare, !noConditional, seed, 32);
     try (HttpSchemaRegistry registry = config.registry();
          OnnxGenerator generator = new OnnxGenerator(modelPack, threads);
@@ -84,7 +107,8 @@ public final class CorrectorCommand implements Callable<Integer> {
           new Corrector(generator, sae, settings), new GroupAverages(8),
           new CorrectorWorker.Settings(config.topicPrefix() + "corrector", config.topicPrefix() + "corrector-" + instance,
               samplesPerBatch));
-      System.out.println("corrector " + instance + ": model " + modelPack.version() + ", strengths " + strengths
+      System.out.println("corrector " + instance + ": model " + modelPack.version() + ", critical search "
+          + search.method().name().toLowerCase(Locale.ROOT) + ", strengths " + strengths
           + ", control share " + controlShare);
       Roles.runUntilShutdown(worker);
     }

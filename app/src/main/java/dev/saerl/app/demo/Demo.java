@@ -308,7 +308,7 @@ public final class Demo {
   private List<Correction> correct(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int round,
                                    long roundStart) throws Exception {
     try (OnnxGenerator g = new OnnxGenerator(pack, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, s.threads())) {
-      Corrector corrector = new Corrector(g, sae, new Corrector.Settings(new CriticalSearch.Budget(4, 2, 6), 0.7f, 1f, 160,
+      Corrector corrector = new Corrector(g, sae, new Corrector.Settings(CriticalSearch.Settings.defaults(), 0.7f, 1f, 160,
           s.strengths(), 0, 1.0, false, round, 32));
       String id = "demo-corrector-r" + round;
       CorrectorWorker worker = new CorrectorWorker(client, topics, corrector, new GroupAverages(8),

@@ -75,7 +75,7 @@ class CorrectionPipelineTest {
            OnnxGenerator corrGen = new OnnxGenerator(pack, 1)) {
         GeneratorWorker worker = new GeneratorWorker(client, topics, gen, sae,
             new GeneratorWorker.Settings(4, 0.9f, 1f, 3, 120, 6, 16, "c-worker", "c-worker-0"));
-        Corrector corrector = new Corrector(corrGen, sae, new Corrector.Settings(new CriticalSearch.Budget(2, 1, 2), 0.7f, 1f,
+        Corrector corrector = new Corrector(corrGen, sae, new Corrector.Settings(CriticalSearch.Settings.grid(new CriticalSearch.Budget(2, 1, 2)), 0.7f, 1f,
             120, List.of(0.25f), 0, 1.0, true, 9, 32));
         CorrectorWorker correctorWorker = new CorrectorWorker(client, topics, corrector, new GroupAverages(8),
             new CorrectorWorker.Settings("c-corrector", "c-corrector-0", 4));

@@ -70,7 +70,7 @@ class CorrectorErrorsTest {
            OnnxGenerator g = new OnnxGenerator(pack, 1); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, 1)) {
         producer.send(topics.get(TopicSpecs.STEERING_PLANS).record("arith", plan)).get();
         producer.send(topics.get(TopicSpecs.GENERATIONS).record(q.getQueryId(), emptyChain(q, "s-empty-1", pack.version()))).get();
-        Corrector corrector = new Corrector(g, sae, new Corrector.Settings(new CriticalSearch.Budget(2, 1, 2), 0.7f, 1f, 60,
+        Corrector corrector = new Corrector(g, sae, new Corrector.Settings(CriticalSearch.Settings.grid(new CriticalSearch.Budget(2, 1, 2)), 0.7f, 1f, 60,
             List.of(0.25f), 0, 1.0, false, 9, 8));
         CorrectorWorker worker = new CorrectorWorker(client, topics, corrector, new GroupAverages(8),
             new CorrectorWorker.Settings("e-corrector", "e-corrector-0", 4));

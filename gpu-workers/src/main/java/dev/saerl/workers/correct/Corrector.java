@@ -27,16 +27,17 @@ import java.util.List;
  */
 public final class Corrector {
   /**
+   * @param search how the critical step and token are found, and with what budget
    * @param strengths multipliers of the plan's coefficients, swept
    * @param window tokens steered from the critical token on: 0 = to the end of the critical step, -1 = to the end
    * @param controlShare share of samples (by a hash of the sample id) that also get the control arms
    * @param conditional also run the CONDITIONAL arm
    */
-  public record Settings(CriticalSearch.Budget budget, float temperature, float topP, int maxNewTokens,
+  public record Settings(CriticalSearch.Settings search, float temperature, float topP, int maxNewTokens,
                          List<Float> strengths, int window, double controlShare, boolean conditional, long seed,
                          int maxBatch) {
     public static Settings defaults() {
-      return new Settings(new CriticalSearch.Budget(4, 2, 6), 0.7f, 1f, 120, List.of(0.1f, 0.25f, 0.5f), 0, 1.0, true, 5, 32);
+      return new Settings(CriticalSearch.Settings.defaults(), 0.7f, 1f, 120, List.of(0.1f, 0.25f, 0.5f), 0, 1.0, true, 5, 32);
     }
   }
 
@@ -77,8 +78,8 @@ public final class Corrector {
     String reference = q.getReferenceAnswer();
     int[] tokens = g.getTokenIds().stream().mapToInt(Integer::intValue).toArray();
     long seed = Rollouts.mix(settings.seed(), g.getSampleId().hashCode(), 0);
-    CriticalSearch.Result critical = CriticalSearch.find(rollouts, g.getPrompt(), reference, tokens, g.getSteps(),
-        settings.budget(), settings.temperature(), settings.topP(), settings.maxNewTokens(), seed);
+    CriticalSearch.Result critical = CriticalSearch.find(settings.search(), rollouts, g.getPrompt(), reference,
+        g.getCompletion(), tokens, g.getSteps(), settings.temperature(), settings.topP(), settings.maxNewTokens(), seed);
     int c = critical.criticalToken();
     var step = g.getSteps().get(critical.criticalStep());
     int stepEnd = Math.max(c + 1, Math.min(tokens.length, step.getTokenEnd()));

@@ -13,9 +13,24 @@ import java.util.List;
  * Sampled continuations of completion prefixes, verified against the reference: the estimate of
  * the probability of reaching a correct answer from a prefix. All rollouts of a call run in
  * batches of at most {@code maxBatch}; each rollout's seed depends only on (seed, prefix length,
- * rollout index), so estimates do not depend on batching.
+ * rollout index), so estimates do not depend on batching, and rollout i of a prefix is the same
+ * whether it is drawn in one call or over several.
  */
 public final class Rollouts {
+  /**
+   * One rollout from a prefix of the chain.
+   *
+   * @param correct whether the prefix plus what was sampled verifies
+   * @param sampledTokens the tokens it sampled after the prefix (the stop string's tokens not counted,
+   *     as in {@link GenerationResult#tokens()})
+   * @param agreement how many of them, from the first on, repeat the chain's own next tokens: the
+   *     rollout is also a rollout from each of the {@code agreement} longer prefixes it passed through
+   */
+  public record Outcome(boolean correct, int sampledTokens, int agreement) {}
+
+  /** Per prefix, the share of rollouts that verify, and the tokens all of them sampled. */
+  public record Rates(float[] rates, long sampledTokens) {}
+
   private final OnnxGenerator generator;
   private final int maxBatch;
 
@@ -24,39 +39,63 @@ public final class Rollouts {
     this.maxBatch = maxBatch;
   }
 
-  /** Per prefix, the share of {@code n} rollouts whose full completion verifies. */
-  public float[] successRates(String prompt, String reference, int[] tokens, int[] prefixLengths, int n,
-                              float temperature, float topP, int maxNewTokens, long seed) {
+  /** Per prefix, the share of {@code n} rollouts whose full completion verifies; all prefixes' rollouts in one batch. */
+  public Rates successRates(String prompt, String reference, int[] tokens, int[] prefixLengths, int n,
+                            float temperature, float topP, int maxNewTokens, long seed) {
     List<GenerationRequest> requests = new ArrayList<>();
     for (int len : prefixLengths) {
-      for (int i = 0; i < n; i++) {
-        requests.add(new GenerationRequest(prompt, Math.max(8, maxNewTokens - len), temperature, topP,
-            mix(seed, len, i), Steering.NONE, Arrays.copyOf(tokens, len)));
-      }
+      requests.addAll(requests(prompt, tokens, len, 0, n, temperature, topP, maxNewTokens, seed));
     }
-    List<String> texts = completions(requests);
+    List<GenerationResult> results = generate(requests);
     float[] rates = new float[prefixLengths.length];
+    long sampled = 0;
     for (int p = 0; p < prefixLengths.length; p++) {
+      String prefixText = generator.tokenizer().decode(Arrays.copyOf(tokens, prefixLengths[p]));
       int ok = 0;
       for (int i = 0; i < n; i++) {
-        ok += Verifier.verify(reference, texts.get(p * n + i)).correct() ? 1 : 0;
+        Outcome o = outcome(reference, tokens, prefixLengths[p], prefixText, results.get(p * n + i));
+        ok += o.correct() ? 1 : 0;
+        sampled += o.sampledTokens();
       }
       rates[p] = (float) ok / n;
     }
-    return rates;
+    return new Rates(rates, sampled);
   }
 
-  /** Generates in batches; each text is the forced prefix decoded plus what was sampled after it. */
-  public List<String> completions(List<GenerationRequest> requests) {
-    List<String> out = new ArrayList<>(requests.size());
-    for (GenerationResult r : generate(requests)) {
-      out.add(r.text());
+  /**
+   * Rollouts {@code first .. first + n - 1} from the prefix of {@code prefixLength} tokens, in one
+   * batch (or several, past {@code maxBatch}).
+   */
+  public List<Outcome> sample(String prompt, String reference, int[] tokens, int prefixLength, int first, int n,
+                              float temperature, float topP, int maxNewTokens, long seed) {
+    List<GenerationResult> results = generate(requests(prompt, tokens, prefixLength, first, n, temperature, topP,
+        maxNewTokens, seed));
+    String prefixText = generator.tokenizer().decode(Arrays.copyOf(tokens, prefixLength));
+    List<Outcome> out = new ArrayList<>(n);
+    for (GenerationResult r : results) {
+      out.add(outcome(reference, tokens, prefixLength, prefixText, r));
     }
-    List<String> full = new ArrayList<>(out.size());
-    for (int i = 0; i < requests.size(); i++) {
-      full.add(generator.tokenizer().decode(requests.get(i).forcedTokens()) + out.get(i));
+    return out;
+  }
+
+  private static List<GenerationRequest> requests(String prompt, int[] tokens, int prefixLength, int first, int n,
+                                                  float temperature, float topP, int maxNewTokens, long seed) {
+    int[] prefix = Arrays.copyOf(tokens, prefixLength);
+    List<GenerationRequest> out = new ArrayList<>(n);
+    for (int i = first; i < first + n; i++) {
+      out.add(new GenerationRequest(prompt, Math.max(8, maxNewTokens - prefixLength), temperature, topP,
+          mix(seed, prefixLength, i), Steering.NONE, prefix));
     }
-    return full;
+    return out;
+  }
+
+  private static Outcome outcome(String reference, int[] tokens, int prefixLength, String prefixText, GenerationResult r) {
+    int[] sampled = r.tokens();
+    int agree = 0;
+    while (agree < sampled.length && prefixLength + agree < tokens.length && sampled[agree] == tokens[prefixLength + agree]) {
+      agree++;
+    }
+    return new Outcome(Verifier.verify(reference, prefixText + r.text()).correct(), sampled.length, agree);
   }
 
   public List<GenerationResult> generate(List<GenerationRequest> requests) {

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -314,14 +315,20 @@ public final class ModeGates {
         "strength 0 exact, |splice| <= 2, zeroed <= max(5%, 1/3)", pass, det);
   }
 
+  /**
+   * The rollout critical-token finder against ground truth, on the same wrong samples and seeds
+   * for each method: the corrector's grid (the reference), the adaptive search, and the adaptive
+   * token search inside the step found by exact checking (whose step figures are true by
+   * construction here, the gate's ground truth being the same checker), with each method's cost
+   * in generated tokens and the grid's cost per located token over the adaptive search's.
+   */
   private Map<String, Object> criticalFinder(List<Problem> problems, List<Sample> natural) {
     Rollouts rollouts = new Rollouts(generator, s.batch());
-    CriticalSearch.Budget budget = new CriticalSearch.Budget(4, 2, 6); // the corrector's default
+    List<CriticalSearch.Method> methods = List.of(CriticalSearch.Method.GRID, CriticalSearch.Method.ADAPTIVE,
+        CriticalSearch.Method.CHECKED);
+    Map<CriticalSearch.Method, CriticalTally> tallies = new LinkedHashMap<>();
+    methods.forEach(m -> tallies.put(m, new CriticalTally()));
     int searched = 0;
-    int stepHits = 0;
-    int tokenHits = 0;
-    int atFirstToken = 0;
-    int located = 0;
     for (Sample x : natural) {
       if (searched >= s.criticalSamples()) {
         break;
@@ -342,28 +349,78 @@ public final class ModeGates {
         continue;
       }
       searched++;
-      CriticalSearch.Result r = CriticalSearch.find(rollouts, generator.pack().prompt(p.question()), p.answer(), x.tokens(),
-          steps, budget, 0.7f, 1f, s.maxNewTokens(), mix(s.seed(), x.query(), x.index()));
-      float drop = r.stepEstimates()[r.criticalStep()] - (r.criticalStep() + 1 < steps.size() ? r.stepEstimates()[r.criticalStep() + 1] : 0);
-      if (drop <= 0) {
-        continue; // no step lowered the estimate: nothing located
-      }
-      located++;
       int wrongChar = x.truth().firstWrongStep().resultStart();
-      StepSplitter.Span critical = spans.get(r.criticalStep());
-      stepHits += wrongChar >= critical.start() && wrongChar < critical.end() ? 1 : 0;
-      tokenHits += r.criticalToken() == x.truth().firstWrongToken(ends) ? 1 : 0;
-      atFirstToken += r.criticalToken() == 0 ? 1 : 0;
+      int wrongToken = x.truth().firstWrongToken(ends);
+      for (CriticalSearch.Method m : methods) {
+        CriticalSearch.Result r = CriticalSearch.find(CriticalSearch.Settings.of(m), rollouts,
+            generator.pack().prompt(p.question()), p.answer(), x.completion(), x.tokens(), steps, 0.7f, 1f, s.maxNewTokens(),
+            mix(s.seed(), x.query(), x.index()));
+        StepSplitter.Span critical = spans.get(r.criticalStep());
+        tallies.get(m).add(r, wrongChar >= critical.start() && wrongChar < critical.end(), r.criticalToken() == wrongToken);
+      }
     }
     Map<String, Object> det = new LinkedHashMap<>();
     det.put("searched_wrong_samples", searched);
-    det.put("located", located);
-    det.put("step_precision", located == 0 ? Double.NaN : (double) stepHits / located);
-    det.put("step_recall", searched == 0 ? Double.NaN : (double) stepHits / searched);
-    det.put("token_precision", located == 0 ? Double.NaN : (double) tokenHits / located);
-    det.put("token_recall", searched == 0 ? Double.NaN : (double) tokenHits / searched);
-    det.put("critical_token_at_mode_choice", located == 0 ? Double.NaN : (double) atFirstToken / located);
+    for (CriticalSearch.Method m : methods) {
+      det.put(m.name().toLowerCase(Locale.ROOT), tallies.get(m).details(searched));
+    }
+    det.put("checked_note", "checked: the step from exact checking, the gate's own ground truth: its step figures are 1 by "
+        + "construction; grid vs adaptive is the rollout-only comparison");
+    CriticalTally grid = tallies.get(CriticalSearch.Method.GRID);
+    CriticalTally adaptive = tallies.get(CriticalSearch.Method.ADAPTIVE);
+    double ratio = grid.tokensPerLocated() / adaptive.tokensPerLocated();
+    det.put("tokens_per_located_grid_over_adaptive", ratio);
+    progress.accept(String.format(Locale.ROOT, "G6: critical search on %d wrong samples: %s; %s; %.2fx fewer tokens per located "
+        + "token; %s (step true by construction)", searched, grid.line("grid", searched), adaptive.line("adaptive", searched),
+        ratio, tallies.get(CriticalSearch.Method.CHECKED).line("checked", searched)));
     return det;
+  }
+
+  /** One critical-search method's hits against ground truth and its cost, over the searched wrong samples. */
+  private static final class CriticalTally {
+    private int located;
+    private int stepHits;
+    private int tokenHits;
+    private int atFirstToken;
+    private long rollouts;
+    private long generatedTokens;
+
+    /** A search that did not locate a drop counts as searched, with no hit, and its cost counts. */
+    void add(CriticalSearch.Result r, boolean stepHit, boolean tokenHit) {
+      rollouts += r.rollouts();
+      generatedTokens += r.generatedTokens();
+      if (!r.located()) {
+        return;
+      }
+      located++;
+      stepHits += stepHit ? 1 : 0;
+      tokenHits += tokenHit ? 1 : 0;
+      atFirstToken += r.criticalToken() == 0 ? 1 : 0;
+    }
+
+    double tokensPerLocated() {
+      return located == 0 ? Double.NaN : (double) generatedTokens / located;
+    }
+
+    /** Step and token hits over the searched samples and the cost per located token, on one line. */
+    String line(String name, int searched) {
+      return String.format(Locale.ROOT, "%s step %d/%d, token %d/%d, located %d, %.0f tokens per located", name, stepHits,
+          searched, tokenHits, searched, located, tokensPerLocated());
+    }
+
+    Map<String, Object> details(int searched) {
+      Map<String, Object> det = new LinkedHashMap<>();
+      det.put("located", located);
+      det.put("step_precision", located == 0 ? Double.NaN : (double) stepHits / located);
+      det.put("step_recall", searched == 0 ? Double.NaN : (double) stepHits / searched);
+      det.put("token_precision", located == 0 ? Double.NaN : (double) tokenHits / located);
+      det.put("token_recall", searched == 0 ? Double.NaN : (double) tokenHits / searched);
+      det.put("critical_token_at_mode_choice", located == 0 ? Double.NaN : (double) atFirstToken / located);
+      det.put("rollouts", rollouts);
+      det.put("generated_tokens", generatedTokens);
+      det.put("generated_tokens_per_located", tokensPerLocated());
+      return det;
+    }
   }
 
   // ---- sampling ---------------------------------------------------------------------------------
