@@ -222,6 +222,8 @@ public final class ModeGates {
       arm.put("lift_points", lift);
       arm.put("sign_flip_points", signDrop);
       arm.put("random_points", randomMove);
+      arm.put("random_points_paired_se", pairedSe(base, random));
+      arm.put("random_breakdown", breakdown(base, random));
       boolean flips = (double) arm.get("flip_sloppy_to_careful") >= 0.8;
       boolean ok = s.isNull()
           ? flips && Math.abs(lift) < 3
@@ -237,6 +239,43 @@ public final class ModeGates {
     det.put("passing_site", chosenSite == null ? "none" : chosenSite);
     String threshold = s.isNull() ? "flip >= 0.8, |lift| < 3 (null)" : "flip >= 0.8, lift >= 15, sign < 0, |random| < 3";
     return new GateResult("G3", "oracle lift (points)", (double) headline.get("lift_points"), threshold, chosen != null, det);
+  }
+
+  /**
+   * 100 x the standard error of the paired difference in correctness (same query, same seed) between
+   * {@code steered} and {@code base}: how far a move such as the random control's is from noise.
+   */
+  private static double pairedSe(List<Sample> base, List<Sample> steered) {
+    int n = base.size();
+    double[] d = new double[n];
+    double mean = 0;
+    for (int j = 0; j < n; j++) {
+      d[j] = (steered.get(j).correct() ? 1 : 0) - (base.get(j).correct() ? 1 : 0);
+      mean += d[j] / n;
+    }
+    double ss = 0;
+    for (double x : d) {
+      ss += (x - mean) * (x - mean);
+    }
+    return n < 2 ? Double.NaN : 100 * Math.sqrt(ss / (n - 1) / n);
+  }
+
+  /**
+   * Where a steered arm's accuracy change comes from: the mode mixture (careful share) and the
+   * accuracy within each mode, unsteered and steered, on the same pairs.
+   */
+  private static Map<String, Object> breakdown(List<Sample> base, List<Sample> steered) {
+    Map<String, Object> b = new LinkedHashMap<>();
+    b.put("careful_share_unsteered", share(base, Mode.CAREFUL));
+    b.put("careful_share_steered", share(steered, Mode.CAREFUL));
+    b.put("careful_accuracy_unsteered", accuracy(ofMode(base, Mode.CAREFUL)));
+    b.put("careful_accuracy_steered", accuracy(ofMode(steered, Mode.CAREFUL)));
+    b.put("sloppy_accuracy_unsteered", accuracy(ofMode(base, Mode.SLOPPY)));
+    b.put("sloppy_accuracy_steered", accuracy(ofMode(steered, Mode.SLOPPY)));
+    b.put("neither_mode_share_steered", 1 - share(steered, Mode.CAREFUL) - share(steered, Mode.SLOPPY));
+    b.put("flip_careful_to_sloppy", flipRate(base, steered, Mode.CAREFUL, Mode.SLOPPY));
+    b.put("flip_sloppy_to_careful", flipRate(base, steered, Mode.SLOPPY, Mode.CAREFUL));
+    return b;
   }
 
   private IntFunction<Steering> onEval(List<Problem> problems, float[] v, float sign, int shift) {
