@@ -5,6 +5,7 @@
 # the finetuner (mid-round) from a seeded schedule; then checks that nothing was lost or written twice (ChaosTest's javadoc).
 # Prints every kill with its recovery time and a summary. Not part of `mvn verify` (tag chaos).
 # Usage: tools/chaos/run.sh [KILLS] [SEED]        (defaults: 20 kills, seed 20261203)
+# Fewer than about 10 kills ingests too few queries for a sure finetune round (docs/operations.md).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 kills="${1:-20}"
