@@ -22,6 +22,8 @@ import dev.saerl.schemas.registry.HttpSchemaRegistry;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.streams.StreamsService;
+import dev.saerl.streams.fix.FixRates;
+import dev.saerl.streams.fix.SampleFixes;
 import dev.saerl.streams.stats.StatsConfig;
 import dev.saerl.workers.correct.Corrector;
 import dev.saerl.workers.correct.CorrectorWorker;
@@ -82,8 +84,17 @@ public final class Demo {
   public record Row(int round, String arm, String version, double heldOutKnown, Evaluation unknown, boolean accepted,
                     String note) {}
 
-  /** Fix rates of one round, per arm (samples fixed at any strength / samples). */
-  public record FixRate(int round, String arm, long fixed, long samples) {}
+  /**
+   * Fix rates of one round, per arm (samples fixed at any strength / samples), counted as the Streams app counts
+   * them ({@link FixRates}); a control arm paired with the plan on the same samples: wins (it fixed, the plan did
+   * not), losses and the exact McNemar p-value; null for the plan.
+   */
+  public record FixRate(int round, String arm, long fixed, long samples, Long wins, Long losses, Double pValue) {
+    /** "3:11, p 0.057" against the plan, or "" for the plan itself. */
+    public String versusPlan() {
+      return wins == null ? "" : String.format("%d:%d, p %.3g", wins, losses, pValue);
+    }
+  }
 
   private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(Demo.class);
 
@@ -344,16 +355,19 @@ public final class Demo {
   }
 
   private void recordFixRates(int round, List<Correction> corrections) {
-    Map<Arm, java.util.Set<String>> fixed = new java.util.TreeMap<>();
-    Map<Arm, java.util.Set<String>> all = new java.util.TreeMap<>();
+    Map<String, SampleFixes> bySample = new java.util.TreeMap<>();
     for (Correction c : corrections) {
-      all.computeIfAbsent(c.getArm(), k -> new java.util.HashSet<>()).add(c.getSampleId());
-      if (c.getFixed()) {
-        fixed.computeIfAbsent(c.getArm(), k -> new java.util.HashSet<>()).add(c.getSampleId());
+      bySample.compute(c.getSampleId(), (id, fixes) -> (fixes == null ? SampleFixes.empty() : fixes).plus(c));
+    }
+    FixRates rates = FixRates.empty();
+    for (SampleFixes fixes : bySample.values()) {
+      rates = rates.plus(fixes);
+    }
+    for (Evaluation e : rates.evaluations(dataset)) {
+      if (!e.getArm().contains("@")) {
+        fixRates.add(new FixRate(round, e.getArm(), e.getSuccesses(), e.getTrials(), e.getWins(), e.getLosses(), e.getPValue()));
       }
     }
-    all.forEach((arm, samples) -> fixRates.add(new FixRate(round, arm.name().toLowerCase(java.util.Locale.ROOT),
-        fixed.getOrDefault(arm, java.util.Set.of()).size(), samples.size())));
   }
 
   private record RoundResult(ModelPack next, boolean[] heldOut) {}
@@ -572,11 +586,12 @@ public final class Demo {
     }
     if (!fixRates.isEmpty()) {
       out.println();
-      out.println("fix rates (samples fixed at any strength / samples corrected):");
+      out.println("fix rates (samples fixed at any strength / samples corrected; a control against the plan on the same "
+          + "samples: wins:losses, exact McNemar p):");
       for (FixRate f : fixRates) {
         var w = dev.saerl.core.stats.Wilson.of(f.fixed(), f.samples());
-        out.println(String.format("  round %d %-18s %d/%d = %.3f [%.3f, %.3f]", f.round(), f.arm(), f.fixed(), f.samples(),
-            w.rate(), w.low(), w.high()));
+        out.println(String.format("  round %d %-18s %d/%d = %.3f [%.3f, %.3f]  %s", f.round(), f.arm(), f.fixed(), f.samples(),
+            w.rate(), w.low(), w.high(), f.versusPlan()));
       }
     }
   }

@@ -70,12 +70,14 @@ public final class Report {
     h.append("</table>");
     if (!fixRates.isEmpty()) {
       h.append("<h2>Fix rates of the corrections per arm: incorrect KNOWN samples fixed at any strength, of n corrected "
-          + "(95% Wilson intervals)</h2>").append(fixChart(fixRates));
-      h.append("<table><tr><th>round</th><th>arm</th><th>fixed</th><th>samples</th><th>rate</th><th>95% CI</th></tr>");
+          + "(95% Wilson intervals); each control against the plan on the same samples and random streams</h2>")
+          .append(fixChart(fixRates));
+      h.append("<table><tr><th>round</th><th>arm</th><th>fixed</th><th>samples</th><th>rate</th><th>95% CI</th>"
+          + "<th>vs plan: wins:losses, McNemar p</th></tr>");
       for (Demo.FixRate f : fixRates) {
         Wilson w = Wilson.of(f.fixed(), f.samples());
-        h.append(String.format("<tr><td>%d</td><td class=t>%s</td><td>%d</td><td>%d</td><td>%.3f</td><td>[%.3f, %.3f]</td></tr>",
-            f.round(), swatch(f.arm()), f.fixed(), f.samples(), w.rate(), w.low(), w.high()));
+        h.append(String.format("<tr><td>%d</td><td class=t>%s</td><td>%d</td><td>%d</td><td>%.3f</td><td>[%.3f, %.3f]</td>"
+            + "<td>%s</td></tr>", f.round(), swatch(f.arm()), f.fixed(), f.samples(), w.rate(), w.low(), w.high(), f.versusPlan()));
       }
       h.append("</table>");
     }

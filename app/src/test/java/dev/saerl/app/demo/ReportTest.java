@@ -25,7 +25,8 @@ class ReportTest {
     Path root = Path.of(System.getProperty("saerl.repo.root", ".."));
     ModelPack pack = ModelPack.load(root.resolve("models/arith"));
     List<Demo.Row> rows = List.of(row(0, "base", true, false, true), row(1, "feature-rl", true, true, true), row(1, "dpo", false, false, true));
-    List<Demo.FixRate> fix = List.of(new Demo.FixRate(1, "plan", 3, 10), new Demo.FixRate(1, "random_direction", 1, 10));
+    List<Demo.FixRate> fix = List.of(new Demo.FixRate(1, "plan", 3, 10, null, null, null),
+        new Demo.FixRate(1, "random_direction", 1, 10, 1L, 3L, 0.625));
     Path file = dir.resolve("report.html");
     Report.write(file, new Report.Run("gsm8k", Path.of("datasets/gsm8k.jsonl"), pack, dir), rows, fix, "http://127.0.0.1:9/", List.of());
     String html = Files.readString(file);
@@ -33,6 +34,7 @@ class ReportTest {
     assertTrue(html.contains("Accuracy on the same 3 UNKNOWN queries of gsm8k"), "what and on how many");
     assertTrue(html.contains("round 1 plan (n=10)"), "fix bars say on how many samples");
     assertTrue(html.contains("Top features of gsm8k"), "features of this dataset");
+    assertTrue(html.contains("<td>1:3, p 0.625</td>"), "the control against the plan on the same samples");
     // the legend, the bars and the table swatches all use the arm's one colour
     assertTrue(html.contains("fill=\"" + Report.colour("feature-rl") + "\">feature-rl</text>"), "legend colour");
     assertTrue(html.matches("(?s).*<rect x=\"[0-9]+\" y=\"[0-9.]+\" width=\"[0-9.]+\" height=\"18\" fill=\""

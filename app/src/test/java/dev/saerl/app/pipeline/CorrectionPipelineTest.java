@@ -118,6 +118,17 @@ class CorrectionPipelineTest {
         assertEquals(200, r.statusCode(), r.body());
         JsonNode rates = new ObjectMapper().readTree(r.body());
         assertTrue(rates.size() >= 5 * 2, "5 arms, pooled and at strength 0.25: " + r.body());
+        // counted by sample, each control paired with the plan on the same samples
+        long samples = TopicReader.readToEnd(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS), Duration.ofSeconds(30))
+            .stream().map(Correction::getSampleId).distinct().count();
+        for (JsonNode rate : rates) {
+          assertTrue(rate.get("trials").asLong() <= samples, "trials are samples, not attempts: " + rate);
+          boolean control = !rate.get("arm").asText().startsWith("plan");
+          assertEquals(control ? "plan" : null, rate.get("compared_to").isNull() ? null : rate.get("compared_to").asText(), rate.toString());
+          if (control) {
+            assertTrue(rate.get("wins").asLong() + rate.get("losses").asLong() <= rate.get("trials").asLong(), rate.toString());
+          }
+        }
       }
     }
   }

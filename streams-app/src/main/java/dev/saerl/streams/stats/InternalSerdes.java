@@ -179,16 +179,38 @@ public final class InternalSerdes {
       out.writeInt(r.cells().size());
       for (var e : r.cells().entrySet()) {
         out.writeUTF(e.getKey());
-        out.writeLong(e.getValue()[0]);
-        out.writeLong(e.getValue()[1]);
+        for (long x : e.getValue()) {
+          out.writeLong(x);
+        }
       }
     }, in -> {
       int n = in.readInt();
       java.util.TreeMap<String, long[]> cells = new java.util.TreeMap<>();
       for (int i = 0; i < n; i++) {
-        cells.put(in.readUTF(), new long[] {in.readLong(), in.readLong()});
+        cells.put(in.readUTF(), new long[] {in.readLong(), in.readLong(), in.readLong(), in.readLong()});
       }
       return new dev.saerl.streams.fix.FixRates(cells);
+    });
+  }
+
+  public static Serde<dev.saerl.streams.fix.SampleFixes> sampleFixes() {
+    return of("sample fixes", (out, s) -> {
+      out.writeUTF(s.dataset());
+      out.writeUTF(s.modelVersion());
+      out.writeInt(s.outcomes().size());
+      for (var e : s.outcomes().entrySet()) {
+        out.writeUTF(e.getKey());
+        out.writeBoolean(e.getValue());
+      }
+    }, in -> {
+      String dataset = in.readUTF();
+      String model = in.readUTF();
+      int n = in.readInt();
+      java.util.TreeMap<String, Boolean> outcomes = new java.util.TreeMap<>();
+      for (int i = 0; i < n; i++) {
+        outcomes.put(in.readUTF(), in.readBoolean());
+      }
+      return new dev.saerl.streams.fix.SampleFixes(dataset, model, outcomes);
     });
   }
 

@@ -14,6 +14,7 @@ import dev.saerl.schemas.topics.Topic;
 import dev.saerl.schemas.topics.TopicSpecs;
 import dev.saerl.schemas.topics.Topics;
 import dev.saerl.streams.fix.FixRates;
+import dev.saerl.streams.fix.SampleFixes;
 import dev.saerl.streams.stats.DatasetStatsProcessor;
 import dev.saerl.streams.stats.InternalSerdes;
 import dev.saerl.streams.stats.QueryStatsProcessor;
@@ -50,8 +51,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *       ({@link #DELTAS_TOPIC}) and added into that version's stores ({@link DatasetStatsProcessor}), which
  *       publish feature-stats (key "dataset/model_version/sae_id/feature") and steering-plans (key dataset:
  *       the newest version's plan once it has one).</li>
- *   <li>fix rates: corrections grouped by dataset into {@link #FIX_RATES_STORE}; every change
- *       republishes the dataset's fix rate per arm and per (arm, strength) to evaluations.</li>
+ *   <li>fix rates: corrections grouped by sample into {@link #FIX_SAMPLES_STORE} (what each arm and strength
+ *       gave it), those by dataset into {@link #FIX_RATES_STORE} (samples fixed per arm, each control arm
+ *       paired with the plan); every change republishes the dataset's fix rate per arm and per (arm, strength)
+ *       to evaluations.</li>
  *   <li>labels: feature-labels, an examiner's labels with their detection scores, as the global table
  *       {@link #FEATURE_LABELS_STORE}, which the HTTP API shows beside each feature.</li>
  * </ul>
@@ -61,8 +64,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  */
 public final class SaerlTopology {
   public static final String QUERIES_STORE = "queries-table";
-  /** Per dataset, the fix rates of the corrections' arms ({@link FixRates}). */
-  public static final String FIX_RATES_STORE = "fix-rates";
+  /** Per sample, what each arm and strength of its corrections gave ({@link SampleFixes}). */
+  public static final String FIX_SAMPLES_STORE = "fix-samples";
+  /** Per dataset, the fix rates of the corrections' arms, by sample and paired with the plan ({@link FixRates}). */
+  public static final String FIX_RATES_STORE = "paired-fix-rates";
   /** Every instance's copy of feature-labels (key {@link dev.saerl.schemas.topics.FeatureLabels#key}): small, so global. */
   public static final String FEATURE_LABELS_STORE = "feature-labels";
   /** Name of the internal repartition topic carrying statistics deltas keyed by dataset. */
@@ -112,14 +117,19 @@ public final class SaerlTopology {
     published.filter((k, v) -> v instanceof SteeringPlan).mapValues(v -> (SteeringPlan) v)
         .to(plans.name(), Produced.with(plans.keySerde(), plans.valueSerde()));
 
-    // corrections -> fix rate per arm (and strength) per dataset -> evaluations
+    // corrections -> what each sample's arms gave -> fix rates per dataset, by sample, paired with the plan -> evaluations
     Topic<String, Correction> corrections = topics.get(TopicSpecs.CORRECTIONS);
     Topic<String, Evaluation> evaluations = topics.get(TopicSpecs.EVALUATIONS);
     b.stream(corrections.name(), Consumed.with(corrections.keySerde(), corrections.valueSerde()))
         .filter((k, c) -> c != null)
-        .selectKey((k, c) -> c.getDataset())
-        .groupByKey(Grouped.with("fix-rates", Serdes.String(), corrections.valueSerde()))
-        .aggregate(FixRates::empty, (dataset, c, rates) -> rates.plus(c),
+        .selectKey((k, c) -> c.getSampleId())
+        .groupByKey(Grouped.with("fix-samples", Serdes.String(), corrections.valueSerde()))
+        .aggregate(SampleFixes::empty, (sample, c, fixes) -> fixes.plus(c),
+            Materialized.<String, SampleFixes, KeyValueStore<Bytes, byte[]>>as(FIX_SAMPLES_STORE)
+                .withKeySerde(Serdes.String()).withValueSerde(InternalSerdes.sampleFixes()))
+        .groupBy((sample, fixes) -> KeyValue.pair(fixes.dataset(), fixes),
+            Grouped.with("paired-fix-rates", Serdes.String(), InternalSerdes.sampleFixes()))
+        .aggregate(FixRates::empty, (dataset, fixes, rates) -> rates.plus(fixes), (dataset, fixes, rates) -> rates.minus(fixes),
             Materialized.<String, FixRates, KeyValueStore<Bytes, byte[]>>as(FIX_RATES_STORE)
                 .withKeySerde(Serdes.String()).withValueSerde(InternalSerdes.fixRates()))
         .toStream()

@@ -187,7 +187,10 @@ public final class StatsReader {
     return Optional.ofNullable(this.<DatasetTotals>store(StatsStores.DATASET_TOTALS).get(scope.key()));
   }
 
-  /** The dataset's fix rates per arm (all strengths) and per arm and strength, as evaluations. */
+  /**
+   * The dataset's fix rates per arm (samples fixed at any strength) and per arm and strength, as evaluations; a
+   * control arm's row also has its pairing with the plan (compared_to, wins, losses, p_value; null otherwise).
+   */
   public Optional<List<Map<String, Object>>> fixRates(String dataset) {
     FixRates rates = this.<FixRates>store(SaerlTopology.FIX_RATES_STORE).get(dataset);
     if (rates == null) {
@@ -203,6 +206,10 @@ public final class StatsReader {
       m.put("rate", e.getRate());
       m.put("ci_low", e.getCiLow());
       m.put("ci_high", e.getCiHigh());
+      m.put("compared_to", e.getComparedTo());
+      m.put("wins", e.getWins());
+      m.put("losses", e.getLosses());
+      m.put("p_value", e.getPValue());
       out.add(m);
     }
     return Optional.of(out);
