@@ -87,6 +87,32 @@ class CorrectorTest {
   }
 
   @Test
+  void theMaskedResampleNeverWritesTheOriginalCriticalTokenWhileThePlainResampleDoes() {
+    // what follows the critical prefix, over several seeds: the masked resample always leaves the chain at the
+    // critical token; the unsteered resample on the same seeds writes the original token at least once
+    Corrector.Settings many = new Corrector.Settings(SETTINGS.search(), SETTINGS.temperature(), SETTINGS.topP(),
+        SETTINGS.maxNewTokens(), List.of(0f, 0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f), SETTINGS.window(), 1.0, false,
+        SETTINGS.seed(), SETTINGS.maxBatch());
+    Corrector.Outcome o = new Corrector(generator, sae, many).correct(wrong, query, plan());
+    String prefix = generator.tokenizer().decode(wrong.getTokenIds().stream().mapToInt(Integer::intValue)
+        .limit(o.critical().criticalToken()).toArray());
+    String original = wrong.getCompletion().substring(0, Math.min(wrong.getCompletion().length(), prefix.length() + 1));
+    int masked = 0;
+    int unsteeredRepeats = 0;
+    for (Correction c : o.corrections()) {
+      boolean repeats = c.getChosen().startsWith(original);
+      if (c.getArm() == Arm.CRITICAL_MASKED) {
+        masked++;
+        assertFalse(repeats, "the masked resample wrote the critical token " + c.getCriticalTokenText() + ": " + c.getChosen());
+      } else if (c.getArm() == Arm.UNSTEERED && repeats) {
+        unsteeredRepeats++;
+      }
+    }
+    assertEquals(8, masked);
+    assertTrue(unsteeredRepeats > 0, "the plain resample never wrote the original token, so the mask was not tested");
+  }
+
+  @Test
   void correctionsCoverEveryArmAndStrengthAndAreDeterministic() {
     Corrector corrector = new Corrector(generator, sae, SETTINGS);
     Corrector.Outcome a = corrector.correct(wrong, query, plan());
@@ -97,7 +123,8 @@ class CorrectorTest {
     for (Correction c : a.corrections()) {
       cells.add(c.getArm() + "@" + c.getStrength());
     }
-    assertEquals(5 * 2, cells.size(), "PLAN, RANDOM_DIRECTION, SIGN_FLIPPED, UNSTEERED, CONDITIONAL x 2 strengths: " + cells);
+    assertEquals(6 * 2, cells.size(),
+        "PLAN, RANDOM_DIRECTION, SIGN_FLIPPED, UNSTEERED, CRITICAL_MASKED, CONDITIONAL x 2 strengths: " + cells);
 
     CriticalSearch.Result critical = a.critical();
     var step = wrong.getSteps().get(critical.criticalStep());
@@ -113,7 +140,8 @@ class CorrectorTest {
       assertEquals(wrong.getCompletion(), c.getRejected());
       assertTrue(c.getChosen().startsWith(prefix), "regenerated from the prefix before the critical token");
       assertEquals(Verifier.verify(query.getReferenceAnswer(), c.getChosen()).correct(), c.getFixed(), "fixed means the chosen chain verifies");
-      assertEquals(c.getArm() != Arm.UNSTEERED && (c.getArm() != Arm.CONDITIONAL || a.conditionalSteered()), c.getSteered());
+      assertEquals(c.getArm() != Arm.UNSTEERED && c.getArm() != Arm.CRITICAL_MASKED
+          && (c.getArm() != Arm.CONDITIONAL || a.conditionalSteered()), c.getSteered());
       assertTrue(c.getRolloutsUsed() > critical.rollouts());
     }
     // control arms have the plan vector's norm at the same strength; seeds are shared across arms

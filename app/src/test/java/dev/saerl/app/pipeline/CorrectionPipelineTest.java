@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("integration")
 class CorrectionPipelineTest {
   static final int ROWS = 36;
-  static final int ATTEMPTS_PER_SAMPLE = 5; // PLAN, RANDOM_DIRECTION, SIGN_FLIPPED, UNSTEERED, CONDITIONAL x 1 strength
+  static final int ATTEMPTS_PER_SAMPLE = 6; // PLAN, RANDOM_DIRECTION, SIGN_FLIPPED, UNSTEERED, CRITICAL_MASKED, CONDITIONAL x 1 strength
 
   @TempDir
   Path dir;
@@ -117,7 +117,7 @@ class CorrectionPipelineTest {
             URI.create(streams.url() + "api/datasets/arith/fix-rates")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(200, r.statusCode(), r.body());
         JsonNode rates = new ObjectMapper().readTree(r.body());
-        assertTrue(rates.size() >= 5 * 2, "5 arms, pooled and at strength 0.25: " + r.body());
+        assertTrue(rates.size() >= 6 * 2, "6 arms, pooled and at strength 0.25: " + r.body());
         // counted by sample, each control paired with the plan on the same samples
         long samples = TopicReader.readToEnd(stack.bootstrapServers(), topics.get(TopicSpecs.CORRECTIONS), Duration.ofSeconds(30))
             .stream().map(Correction::getSampleId).distinct().count();

@@ -23,7 +23,10 @@ import java.util.List;
  * ({@link CriticalSearch}), then regenerates from just before the critical token with a steering
  * vector added to the hook-layer residual over a window of positions, for every arm and strength,
  * with the same seed per strength across arms (so arms are compared on the same random draws).
- * Every attempt becomes a Correction, fixed or not.
+ * The control share also gets the random direction, the sign flip, the unsteered resample and the
+ * critical-token-masked resample (unsteered, the original critical token forbidden as the first
+ * token: does steering beat simply not writing that token?). Every attempt becomes a Correction,
+ * fixed or not.
  */
 public final class Corrector {
   /**
@@ -103,7 +106,7 @@ public final class Corrector {
         && planFeaturesWeaker(plan, Arrays.copyOfRange(original.get(), Math.max(0, step.getTokenStart()), stepEnd));
     List<Arm> arms = new ArrayList<>(List.of(Arm.PLAN));
     if (inControlShare(g.getSampleId())) {
-      arms.addAll(List.of(Arm.RANDOM_DIRECTION, Arm.SIGN_FLIPPED, Arm.UNSTEERED));
+      arms.addAll(List.of(Arm.RANDOM_DIRECTION, Arm.SIGN_FLIPPED, Arm.UNSTEERED, Arm.CRITICAL_MASKED));
     }
     if (settings.conditional()) {
       arms.add(Arm.CONDITIONAL);
@@ -127,7 +130,8 @@ public final class Corrector {
           default -> null;
         };
         requests.add(new GenerationRequest(g.getPrompt(), Math.max(8, settings.maxNewTokens() - c), settings.temperature(),
-            settings.topP(), s, v == null ? Steering.NONE : Steering.window(v, from, to), prefix));
+            settings.topP(), s, v == null ? Steering.NONE : Steering.window(v, from, to), prefix,
+            arm == Arm.CRITICAL_MASKED ? tokens[c] : -1));
         armOf.add(arm);
         strengthOf.add(strength);
         seedOf.add(s);
@@ -149,7 +153,7 @@ public final class Corrector {
       out.add(Correction.newBuilder()
           .setCorrectionId(id(g.getSampleId(), plan.getPlanVersion(), arm, strengthOf.get(i), seedOf.get(i)))
           .setSampleId(g.getSampleId()).setQueryId(g.getQueryId()).setDataset(q.getDataset()).setGroupId(q.getGroupId())
-          .setModelVersion(g.getModelVersion()).setPlanVersion(arm == Arm.UNSTEERED ? null : plan.getPlanVersion())
+          .setModelVersion(g.getModelVersion()).setPlanVersion(arm == Arm.UNSTEERED || arm == Arm.CRITICAL_MASKED ? null : plan.getPlanVersion())
           .setArm(arm).setStrength(strengthOf.get(i)).setSeed(seedOf.get(i)).setPrompt(g.getPrompt())
           .setRejected(g.getCompletion()).setChosen(chosen).setFixed(fixed).setCriticalStep(critical.criticalStep())
           .setCriticalToken(c).setCriticalTokenText(generator.tokenizer().decode(new int[] {tokens[c]}))

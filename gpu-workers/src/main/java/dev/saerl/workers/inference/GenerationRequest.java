@@ -12,11 +12,18 @@ import java.util.Objects;
  * @param forcedTokens tokens fed after the prompt before sampling starts (a prefix of an earlier
  *     completion, for rollouts and regeneration); they count as prompt in the result, and
  *     {@code maxNewTokens} counts only what is sampled after them
+ * @param forbiddenFirst a token the first sampled token may not be (its logit is set to minus infinity there),
+ *     or -1 for none: a resample that must leave the original chain at once
  */
 public record GenerationRequest(String prompt, int maxNewTokens, float temperature, float topP, long seed, Steering steering,
-                                int[] forcedTokens) {
+                                int[] forcedTokens, int forbiddenFirst) {
   public GenerationRequest(String prompt, int maxNewTokens, float temperature, float topP, long seed, Steering steering) {
     this(prompt, maxNewTokens, temperature, topP, seed, steering, new int[0]);
+  }
+
+  public GenerationRequest(String prompt, int maxNewTokens, float temperature, float topP, long seed, Steering steering,
+                           int[] forcedTokens) {
+    this(prompt, maxNewTokens, temperature, topP, seed, steering, forcedTokens, -1);
   }
 
   public GenerationRequest {
@@ -36,11 +43,11 @@ public record GenerationRequest(String prompt, int maxNewTokens, float temperatu
   }
 
   public GenerationRequest withSteering(Steering s) {
-    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, s, forcedTokens);
+    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, s, forcedTokens, forbiddenFirst);
   }
 
   /** The same request continuing after {@code tokens}. */
   public GenerationRequest continuing(int[] tokens) {
-    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, steering, tokens);
+    return new GenerationRequest(prompt, maxNewTokens, temperature, topP, seed, steering, tokens, forbiddenFirst);
   }
 }

@@ -226,6 +226,10 @@ public final class OnnxGenerator implements Generator {
               continue;
             }
             float[] logits = pass == null ? first[live[c]] : pass.logits(c, 0);
+            if (r.tokens.isEmpty() && r.request.forbiddenFirst() >= 0) {
+              logits = logits.clone();
+              logits[r.request.forbiddenFirst()] = Float.NEGATIVE_INFINITY;
+            }
             int token = Sampler.next(logits, r.request.temperature(), r.request.topP(), r.rng);
             if (pack.eosTokenIds().contains(token)) { // end of sequence: stop, without the token
               r.finish = GenerationResult.FinishReason.STOP;
