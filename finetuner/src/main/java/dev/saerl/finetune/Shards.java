@@ -1,6 +1,7 @@
 package dev.saerl.finetune;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.saerl.schemas.avro.Arm;
 import dev.saerl.schemas.avro.Correction;
 import dev.saerl.schemas.avro.Generation;
 import dev.saerl.schemas.avro.Query;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,7 +26,17 @@ import java.util.Set;
 public final class Shards {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The arms whose corrections train saerl's own arms: the steering plan's. */
+  public static final Set<Arm> METHOD_ARMS = EnumSet.of(Arm.PLAN);
+  /** The arms whose corrections train the resample baseline: no steering, only another draw. */
+  public static final Set<Arm> RESAMPLE_ARMS = EnumSet.of(Arm.UNSTEERED, Arm.CRITICAL_MASKED);
+
   private Shards() {}
+
+  /** The corrections of these arms only (provenance: a control arm's fixes never train a method's arm). */
+  public static List<Correction> ofArms(List<Correction> corrections, Set<Arm> arms) {
+    return corrections.stream().filter(c -> arms.contains(c.getArm())).toList();
+  }
 
   /** DPO pairs from the fixed corrections (one per distinct chosen chain of a sample). Returns rows written. */
   public static int dpo(Path file, List<Correction> corrections, Map<String, Query> queries) {

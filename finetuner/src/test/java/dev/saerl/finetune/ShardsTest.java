@@ -56,6 +56,33 @@ class ShardsTest {
   }
 
   @Test
+  void aMethodShardHoldsOnlyThePlanArmsFixesAndTheResampleShardOnlyTheResamples() throws Exception {
+    Map<String, Query> queries = Map.of("k", query("k", Split.KNOWN));
+    List<Correction> all = List.of(correction("k", "s1", true, " plan."), armed(correction("k", "s1", true, " random."), Arm.RANDOM_DIRECTION),
+        armed(correction("k", "s1", true, " resampled."), Arm.UNSTEERED), armed(correction("k", "s1", true, " masked."), Arm.CRITICAL_MASKED),
+        armed(correction("k", "s1", true, " flipped."), Arm.SIGN_FLIPPED));
+    Shards.dpo(dir.resolve("method.jsonl"), Shards.ofArms(all, Shards.METHOD_ARMS), queries);
+    Shards.dpo(dir.resolve("resample.jsonl"), Shards.ofArms(all, Shards.RESAMPLE_ARMS), queries);
+    assertEquals(List.of(" plan."), chosen(dir.resolve("method.jsonl")));
+    assertEquals(List.of(" resampled.", " masked."), chosen(dir.resolve("resample.jsonl")));
+  }
+
+  private static Correction armed(Correction c, Arm arm) {
+    return Correction.newBuilder(c).setArm(arm).build();
+  }
+
+  private static List<String> chosen(Path shard) throws Exception {
+    ObjectMapper json = new ObjectMapper();
+    return Files.readAllLines(shard).stream().map(l -> {
+      try {
+        return json.readTree(l).get("chosen").asText();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }).toList();
+  }
+
+  @Test
   void validationQueriesNeverReachAShardEither() {
     Map<String, Query> queries = Map.of("k", query("k", Split.KNOWN), "v", query("v", Split.KNOWN_VAL),
         "a", query("a", Split.KNOWN_SELECT_A));

@@ -53,10 +53,11 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 /**
  * The embedded default, one process: broker and registry, the bundled dataset, then R rounds of
  * generate (all queries, current version), learn (Streams statistics and plan), correct (a budget
- * of incorrect KNOWN samples), finetune (feature-space RL adapter; DPO on the corrections' pairs
- * and SFT on their chosen chains) and evaluate on the UNKNOWN queries, next to baselines trained
+ * of incorrect KNOWN samples), finetune (feature-space RL adapter; DPO on the plan arm's pairs
+ * and SFT on its chosen chains) and evaluate on the UNKNOWN queries, next to baselines trained
  * from the same parent with the same trainer budget (STaR: SFT on the model's own correct samples;
- * a random-direction adapter of the RL adapter's norm). The best saerl version that beats the
+ * resample-DPO: DPO on the pairs the unsteered and critical-masked resamples fixed; a
+ * random-direction adapter of the RL adapter's norm). The best saerl version that beats the
  * current one on held-out KNOWN queries becomes current and is announced on model-versions.
  * Prints a table and writes an HTML report.
  */
@@ -387,8 +388,11 @@ public final class Demo {
       throws Exception {
     Path packs = s.dataDir().resolve("packs");
     String base = dataset + "-r" + round;
-    List<Correction> pairs = corrections.stream().filter(Correction::getFixed)
-        .filter(c -> c.getArm() == Arm.PLAN || c.getArm() == Arm.UNSTEERED).limit(64).toList();
+    // provenance: saerl's arms learn only from plan-arm corrections; the resample controls' fixes train the
+    // matching baseline (resample-dpo), which is reported and never accepted
+    List<Correction> planCorrections = Shards.ofArms(corrections, Shards.METHOD_ARMS);
+    List<Correction> resampleCorrections = Shards.ofArms(corrections, Shards.RESAMPLE_ARMS);
+    List<Correction> pairs = planCorrections.stream().filter(Correction::getFixed).limit(64).toList();
     ModelPack best = null;
     boolean[] bestHeldOut = currentHeldOut;
     float[] rlVector = null;
@@ -427,7 +431,8 @@ public final class Demo {
         evaluate(client, topics, randomPack, "random-direction", round, heldRandom, false, evaluator, unknown, plan, 0);
       }
     }
-    // (b) weights: DPO on the corrections' pairs, SFT on their chosen chains; STaR baseline on own correct samples
+    // (b) weights: DPO on the plan arm's pairs, SFT on its chosen chains; baselines: DPO on the resamples' pairs, STaR on
+    // the model's own correct samples
     Path shards = s.dataDir().resolve("shards");
     WeightArm judge = (arm, mode, rows, eligible) -> {
       if (rows == 0) {
@@ -448,8 +453,9 @@ public final class Demo {
     if (best != null) {
       accepted.add(new Candidate(best, bestHeldOut));
     }
-    accepted.add(judge.run("dpo", "dpo", Shards.dpo(shards.resolve(base + "-dpo.jsonl"), corrections, byId), true));
-    accepted.add(judge.run("sft", "sft", Shards.sftOnCorrections(shards.resolve(base + "-sft.jsonl"), corrections, byId), true));
+    accepted.add(judge.run("dpo", "dpo", Shards.dpo(shards.resolve(base + "-dpo.jsonl"), planCorrections, byId), true));
+    accepted.add(judge.run("sft", "sft", Shards.sftOnCorrections(shards.resolve(base + "-sft.jsonl"), planCorrections, byId), true));
+    judge.run("resample-dpo", "dpo", Shards.dpo(shards.resolve(base + "-resample-dpo.jsonl"), resampleCorrections, byId), false);
     List<Generation> ownCorrect = samples.stream().filter(g -> {
       Query q = byId.get(g.getQueryId());
       return q != null && q.getSplit() == dev.saerl.schemas.avro.Split.KNOWN
