@@ -12,9 +12,10 @@ import java.util.TreeMap;
 /**
  * Fix rates of one dataset's corrections, counted by sample: per (model version, arm, strength), the
  * incorrect samples that arm attempted and the ones it fixed, and per (model version, arm) over all
- * strengths, the samples it fixed at any strength. Every control arm is paired with the plan arm on the
- * samples both attempted (at one strength: the same random stream; over all strengths: fixed at any):
- * wins (the control fixed it, the plan did not), losses (the reverse) and their exact McNemar p-value.
+ * strengths, the samples it fixed at any strength. Every other arm (the controls, the conditional
+ * arm) is paired with the plan arm on the samples both attempted (at one strength: the same random
+ * stream; over all strengths: fixed at any): wins (that arm fixed it, the plan did not), losses (the
+ * reverse) and their exact McNemar p-value.
  * The demo's report counts the same way.
  * <p>
  * Built from {@link SampleFixes} with {@link #plus} and {@link #minus}, so a sample that gains an
@@ -44,10 +45,10 @@ public record FixRates(TreeMap<String, long[]> cells) {
     s.outcomes().forEach((armStrength, fixed) -> anyStrength.merge(armStrength.split("\\|", 2)[0], fixed, Boolean::logicalOr));
     s.outcomes().forEach((armStrength, fixed) -> {
       String[] k = armStrength.split("\\|", 2);
-      count(next, s.modelVersion() + "|" + armStrength, fixed, s.outcomes().get(SampleFixes.plan() + "|" + k[1]), k[0], sign);
+      count(next, s.modelVersion() + "|" + armStrength, fixed, s.outcomes().get(SampleFixes.PLAN + "|" + k[1]), k[0], sign);
     });
     anyStrength.forEach((arm, fixed) ->
-        count(next, s.modelVersion() + "|" + arm + "|" + ALL, fixed, anyStrength.get(SampleFixes.plan()), arm, sign));
+        count(next, s.modelVersion() + "|" + arm + "|" + ALL, fixed, anyStrength.get(SampleFixes.PLAN), arm, sign));
     next.values().removeIf(v -> v[0] == 0);
     return new FixRates(next);
   }
@@ -56,7 +57,7 @@ public record FixRates(TreeMap<String, long[]> cells) {
     long[] v = cells.computeIfAbsent(key, x -> new long[4]);
     v[0] += sign;
     v[1] += fixed ? sign : 0;
-    if (plan != null && !arm.equals(SampleFixes.plan())) {
+    if (plan != null && !arm.equals(SampleFixes.PLAN)) {
       v[2] += fixed && !plan ? sign : 0;
       v[3] += !fixed && plan ? sign : 0;
     }
@@ -73,11 +74,11 @@ public record FixRates(TreeMap<String, long[]> cells) {
       String arm = k[2].equals(ALL) ? k[1] : k[1] + "@" + k[2];
       long[] v = e.getValue();
       Wilson w = Wilson.of(v[1], v[0]);
-      boolean paired = !k[1].equals(SampleFixes.plan()) && cells.containsKey(k[0] + "|" + SampleFixes.plan() + "|" + k[2]);
+      boolean paired = !k[1].equals(SampleFixes.PLAN) && cells.containsKey(k[0] + "|" + SampleFixes.PLAN + "|" + k[2]);
       out.add(Evaluation.newBuilder().setEvaluationId(id("fix_rate|" + k[0] + "|" + arm + "|" + dataset))
           .setMetric("fix_rate").setModelVersion(k[0]).setPlanVersion(null).setDataset(dataset).setArm(arm).setRound(0)
           .setTrials(v[0]).setSuccesses(v[1]).setRate(w.rate()).setCiLow(w.low()).setCiHigh(w.high()).setSeed(0)
-          .setComparedTo(paired ? SampleFixes.plan() : null).setWins(paired ? v[2] : null).setLosses(paired ? v[3] : null)
+          .setComparedTo(paired ? SampleFixes.PLAN : null).setWins(paired ? v[2] : null).setLosses(paired ? v[3] : null)
           .setPValue(paired ? McNemar.twoSided(Math.toIntExact(v[2]), Math.toIntExact(v[3])) : null).build());
     }
     return out;

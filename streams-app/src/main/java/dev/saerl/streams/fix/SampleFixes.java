@@ -13,6 +13,9 @@ import java.util.TreeMap;
  * @param outcomes "arm|strength" (arm in lower case, strength as {@link Float#toString}) to fixed
  */
 public record SampleFixes(String dataset, String modelVersion, TreeMap<String, Boolean> outcomes) {
+  /** The plan arm's name in {@link #outcomes}, the arm every other is paired with. */
+  static final String PLAN = Arm.PLAN.name().toLowerCase(Locale.ROOT);
+
   public static SampleFixes empty() {
     return new SampleFixes("", "", new TreeMap<>());
   }
@@ -24,7 +27,4 @@ public record SampleFixes(String dataset, String modelVersion, TreeMap<String, B
     return new SampleFixes(c.getDataset(), c.getModelVersion(), next);
   }
 
-  static String plan() {
-    return Arm.PLAN.name().toLowerCase(Locale.ROOT);
-  }
 }
