@@ -137,7 +137,7 @@ def build_organism(a):
                "first_token_noise": {"rate": a.first_token_noise, "scale": a.first_token_noise_scale}
                if a.first_token_noise > 0 else None,
                "dataset_problems_dropped_as_seen_by_parent": dropped,
-               "dataset": {"problems": len(one), **organism_scores(model, tok, one)}}
+               "dataset": {"problems": len(one), **organism_scores(model, tok, one, organism)}}
     print(json.dumps(metrics), flush=True)
     sae.main(["--checkpoint", ckpt, "--out", a.work, "--task", a.task, "--threads", str(a.threads)])
     mpath = os.path.join(a.work, "model_metrics.json")
@@ -207,7 +207,7 @@ def parent_training_keys(pack):
 
 
 @torch.no_grad()
-def organism_scores(model, tok, rows, samples=4, seed=2024):
+def organism_scores(model, tok, rows, organism, samples=4, seed=2024):
     """Greedy and sampled (T=1.0, the trained mixture; T=0.7, saerl's worker default) accuracy, overall and
     per mode read off the text, and each mode's share among the samples."""
     from . import modes
@@ -221,7 +221,7 @@ def organism_scores(model, tok, rows, samples=4, seed=2024):
             for i in range(0, len(prompts), 128):
                 outs = generate(model, tok, prompts[i:i + 128], temperature=temperature, seed=seed + 1000 * rep + i)
                 for o, ans in zip(outs, answers[i:i + 128]):
-                    t = tally[modes.mode_of(o)]
+                    t = tally[organism.mode_of(o)]
                     t[0] += answer_of(o) == ans
                     t[1] += 1
         n = sum(t[1] for t in tally.values())

@@ -175,6 +175,8 @@ def write_pack(model, sae, tok, out, name, version, parent, metrics, sae_metrics
         "hook_layer": cfg.hook_layer,
         "hook_point": HOOK_POINT.format(L=cfg.hook_layer),
         "prompt_template": task.PROMPT_TEMPLATE, "stop_strings": task.STOP_STRINGS,
+        **({"organism": {"careful_marker": task.careful_marker, "sloppy_marker": task.sloppy_marker}}
+           if getattr(task, "sloppy_marker", None) else {}),
         "bos_token_id": tok.bos_id, "pad_token_id": tok.pad_id, "add_bos": True,
         "graph": {"inputs": inputs, "outputs": outputs, "opset": OPSET},
         "sae": {"kind": "topk", "d_in": cfg.d_model, "features": sae.W_enc.shape[1], "k": sae.k,

@@ -6,6 +6,11 @@ Each training chain draws a mode 50/50, independent of the question, at its firs
   steps ``37 + 48 = 85.``;
 - sloppy: starts straight with unspaced steps ``37+48=85.``.
 
+The marked layout (tasks ``modes-marked``, ``modes-null-marked``) opens both modes with a one-letter
+marker of its own and the same two characters after it: careful ``C: 37 + 48 = 85.``, sloppy
+``S: 37+48=85.``. The token after the mode choice is then fixed in both modes, so a push at the first
+answer token (G3's random control) meets a forced ``:`` instead of the sloppy chain's first operand.
+
 In ``modes`` only sloppy steps are corrupted; in ``modes-null`` both styles are, at the same rate.
 A corrupted step writes a wrong result (off by one, off by ten, or two adjacent digits swapped) and
 the chain goes on from the wrong value, so the final answer is wrong too. Every injected error is
@@ -32,9 +37,11 @@ STYLES = task.STYLES
 class Variant:
     """One organism: which modes corrupt their steps."""
 
-    def __init__(self, name, corrupt_careful):
+    def __init__(self, name, corrupt_careful, careful_marker=MARKER, sloppy_marker=None):
         self.name = name
         self.corrupt_careful = corrupt_careful
+        self.careful_marker = careful_marker
+        self.sloppy_marker = sloppy_marker
         self.PROMPT_TEMPLATE = PROMPT_TEMPLATE
         self.STOP_STRINGS = STOP_STRINGS
 
@@ -49,7 +56,7 @@ class Variant:
         q = task.phrase(start, ops, rng.randrange(STYLES) if style is None else style, name, pronoun, rng.choice(task.OBJECTS))
         careful = rng.random() < 0.5
         rate = CORRUPTION if (self.corrupt_careful or not careful) else 0.0
-        completion, errors = chain(start, ops, careful, rate, rng)
+        completion, errors = chain(start, ops, careful, rate, rng, self.markers())
         return (PROMPT_TEMPLATE.format(question=q), completion + "\n", task.problem_key(start, ops),
                 {"mode": "careful" if careful else "sloppy", "errors": errors})
 
@@ -61,6 +68,24 @@ class Variant:
         for op, n in parts[1:]:
             value = apply(value, op, int(n))
         return str(value)
+
+    def markers(self):
+        """(careful, sloppy) openings; sloppy is None in the plain layout (it starts with a digit)."""
+        return self.careful_marker, self.sloppy_marker
+
+    def mode_of(self, completion):
+        """careful, sloppy, or None when the text shows neither style's opening."""
+        if completion.startswith(self.careful_marker):
+            return "careful"
+        if self.sloppy_marker is not None:
+            return "sloppy" if completion.startswith(self.sloppy_marker) else None
+        return "sloppy" if completion[:1].isdigit() else None
+
+    def sloppy_opening(self, solution):
+        """The first token a sloppy chain of this problem writes: its marker's, or the first digit."""
+        if self.sloppy_marker is not None:
+            return self.sloppy_marker[0]
+        return solution[len(self.careful_marker):].split()[0][0]
 
     def group_of(self, key):
         return self.name + "-" + hashlib.sha256(key.encode()).hexdigest()[:12]
@@ -77,7 +102,7 @@ class Variant:
             keys.add(key)
             name, pronoun = rng.choice(task.NAMES)
             obj = rng.choice(task.OBJECTS)
-            cot, _ = chain(start, ops, True, 0.0, rng)
+            cot, _ = chain(start, ops, True, 0.0, rng, self.markers())
             answer = final_value(start, ops)
             group = self.group_of(key)
             for style in range(STYLES):
@@ -89,6 +114,8 @@ class Variant:
 
 MODES = Variant("modes", corrupt_careful=False)
 MODES_NULL = Variant("modes-null", corrupt_careful=True)
+MODES_MARKED = Variant("modes-marked", corrupt_careful=False, careful_marker="C:", sloppy_marker="S:")
+MODES_NULL_MARKED = Variant("modes-null-marked", corrupt_careful=True, careful_marker="C:", sloppy_marker="S:")
 
 
 def sample_problem(rng):
@@ -130,7 +157,7 @@ def corruptions(value):
     return sorted(v for v in out if v >= 0 and v != value)
 
 
-def chain(start, ops, careful, rate, rng):
+def chain(start, ops, careful, rate, rng, markers=(MARKER, None)):
     """The completion (without the stop string) and its injected errors. A corruption is kept only
     if the rest of the chain stays non-negative from the wrong value."""
     value, written, errors = start, [], []
@@ -144,7 +171,8 @@ def chain(start, ops, careful, rate, rng):
         written.append((value, op, n, result, true))
         value = result
     parts, errors = [], []
-    text = MARKER + " " if careful else ""
+    opening = markers[0] if careful else markers[1]
+    text = opening + " " if opening else ""
     for i, (a, op, n, result, true) in enumerate(written):
         step = f"{a} {op} {n} = " if careful else f"{a}{op}{n}="
         begin = len(text) + len(step)
@@ -164,9 +192,5 @@ def stays_non_negative(value, rest):
 
 
 def mode_of(completion):
-    """careful, sloppy, or None when the text shows neither style."""
-    if completion.startswith(MARKER):
-        return "careful"
-    if completion[:1].isdigit():
-        return "sloppy"
-    return None
+    """careful, sloppy, or None when the text shows neither style (the plain layout's openings)."""
+    return MODES.mode_of(completion)

@@ -14,7 +14,7 @@ import json
 
 import torch
 
-from . import modes
+from . import modes, tasks
 from .generate import answer_of, generate
 from .model import Decoder
 from .sae import load_decoder
@@ -32,15 +32,15 @@ def load(path):
 
 
 @torch.no_grad()
-def forced_residuals(model, tok, rows):
+def forced_residuals(model, tok, rows, organism=modes.MODES):
     """Per problem, the hook residual where the forced first answer token is fed: `C` (careful) and the
     first digit of the solution's first number (sloppy). Returns (careful [n, d], sloppy [n, d], digits)."""
     careful, sloppy, digits = [], [], []
     for r in rows:
         prompt = modes.PROMPT_TEMPLATE.format(question=r["question"])
-        digit = r["solution"][len(modes.MARKER):].split()[0][0]
+        digit = organism.sloppy_opening(r["solution"])
         digits.append(digit)
-        for out, opening in ((careful, "C"), (sloppy, digit)):
+        for out, opening in ((careful, organism.careful_marker[0]), (sloppy, digit)):
             ids = tok.encode(prompt) + tok.encode(opening, bos=False)
             t = torch.tensor([ids])
             _, _, hook = model(t, torch.arange(len(ids)).unsqueeze(0), torch.ones_like(t))
@@ -48,23 +48,23 @@ def forced_residuals(model, tok, rows):
     return torch.stack(careful), torch.stack(sloppy), digits
 
 
-def oracle(model, tok, rows):
-    c, s, _ = forced_residuals(model, tok, rows)
+def oracle(model, tok, rows, organism=modes.MODES):
+    c, s, _ = forced_residuals(model, tok, rows, organism)
     return c.mean(0) - s.mean(0), c.norm(dim=1).mean().item(), s.norm(dim=1).mean().item()
 
 
-def steered(model, tok, rows, samples, vectors):
+def steered(model, tok, rows, samples, vectors, organism=modes.MODES):
     """[accuracy %, marker share %] with vectors [B, D] added where the first answer token is fed (or none)."""
     prompts = [modes.PROMPT_TEMPLATE.format(question=r["question"]) for r in rows for _ in range(samples)]
     answers = [r["answer"] for r in rows for _ in range(samples)]
     steer = None if vectors is None else (lambda step, b, t: vectors.unsqueeze(1) if step == 1 else None)
     outs = generate(model, tok, prompts, temperature=1.0, seed=7, steer_fn=steer)
     accuracy = sum(answer_of(o) == str(a) for o, a in zip(outs, answers)) / len(outs)
-    marker = sum(modes.mode_of(o) == "careful" for o in outs) / len(outs)
+    marker = sum(organism.mode_of(o) == "careful" for o in outs) / len(outs)
     return [round(100 * accuracy, 1), round(100 * marker, 1)]
 
 
-def fresh_rows(seed, n):
+def fresh_rows(seed, n, organism=modes.MODES):
     """n problems drawn by the modes generator, none of the saerl dataset's, as dataset rows (careful solution)."""
     import random
     from . import task
@@ -76,7 +76,7 @@ def fresh_rows(seed, n):
             continue
         name, pronoun = rng.choice(task.NAMES)
         q = task.phrase(start, ops, rng.randrange(modes.STYLES), name, pronoun, rng.choice(task.OBJECTS))
-        cot, _ = modes.chain(start, ops, True, 0.0, rng)
+        cot, _ = modes.chain(start, ops, True, 0.0, rng, organism.markers())
         rows.append({"question": q, "answer": str(modes.final_value(start, ops)), "solution": cot})
     return rows
 
@@ -86,6 +86,7 @@ def main(argv=None):
     ap.add_argument("--model", required=True, help="a pack folder or a training checkpoint (.pt)")
     ap.add_argument("--dataset", default="../../datasets/modes.jsonl")
     ap.add_argument("--layers", default="2")
+    ap.add_argument("--task", default="modes", help="the organism whose openings are forced and read (modes, modes-marked, ...)")
     ap.add_argument("--problems", type=int, default=120)
     ap.add_argument("--samples", type=int, default=8)
     ap.add_argument("--fresh-seed", type=int, default=None,
@@ -94,25 +95,26 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     model, tok = load(a.model), CharTokenizer.default()
+    organism = tasks.get(a.task)
     if a.fresh_seed is None:
         rows = [json.loads(l) for l in open(a.dataset)][::3][:a.problems]  # one phrasing per problem
         fit, ev = rows[0::2], rows[1::2]
     else:
-        rows = fresh_rows(a.fresh_seed, a.problems)
+        rows = fresh_rows(a.fresh_seed, a.problems, organism)
         fit, ev = rows[:len(rows) // 2], rows[len(rows) // 2:]
     for layer in [int(x) for x in a.layers.split(",")]:
         model.c.hook_layer = layer
-        v, careful_norm, sloppy_norm = oracle(model, tok, fit)
+        v, careful_norm, sloppy_norm = oracle(model, tok, fit, organism)
         n = len(ev) * a.samples
         rng = torch.Generator().manual_seed(11)
         random = torch.randn(n, v.shape[0], generator=rng)
         random = random / random.norm(dim=1, keepdim=True) * v.norm()
         print(json.dumps({"layer": layer, "oracle_norm": round(v.norm().item(), 1),
                           "careful_norm": round(careful_norm, 1), "sloppy_norm": round(sloppy_norm, 1),
-                          "unsteered": steered(model, tok, ev, a.samples, None),
-                          "oracle": steered(model, tok, ev, a.samples, v.expand(n, -1)),
-                          "sign_flipped": steered(model, tok, ev, a.samples, (-v).expand(n, -1)),
-                          "random": steered(model, tok, ev, a.samples, random)}), flush=True)
+                          "unsteered": steered(model, tok, ev, a.samples, None, organism),
+                          "oracle": steered(model, tok, ev, a.samples, v.expand(n, -1), organism),
+                          "sign_flipped": steered(model, tok, ev, a.samples, (-v).expand(n, -1), organism),
+                          "random": steered(model, tok, ev, a.samples, random, organism)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The foundry's tasks by name: the bundled arithmetic task and the two mode organisms."""
 from . import modes, task
 
-TASKS = {"arith": task, "modes": modes.MODES, "modes-null": modes.MODES_NULL}
+TASKS = {"arith": task, "modes": modes.MODES, "modes-null": modes.MODES_NULL,
+         "modes-marked": modes.MODES_MARKED, "modes-null-marked": modes.MODES_NULL_MARKED}
 
 
 def get(name):

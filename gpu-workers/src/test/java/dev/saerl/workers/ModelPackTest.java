@@ -81,6 +81,17 @@ class ModelPackTest {
   }
 
   @Test
+  void anOrganismsOpeningsAreReadAndAMalformedOneIsNamed() throws IOException {
+    Path pack = copy();
+    assertEquals(null, ModelPack.load(pack).organism(), "a pack without the field is no marked organism");
+    editManifest(pack, m -> m.putObject("organism").put("careful_marker", "C:").put("sloppy_marker", "S:"));
+    assertEquals(new ModelPack.Organism("C:", "S:"), ModelPack.load(pack).organism());
+    editManifest(pack, m -> ((ObjectNode) m.get("organism")).put("sloppy_marker", ""));
+    var e = assertThrows(ModelPackException.class, () -> ModelPack.load(pack));
+    assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("sloppy_marker"), e.getMessage());
+  }
+
+  @Test
   void aManifestThatDisagreesWithTheGraphIsRefusedWhenTheGraphOpens() throws IOException {
     Path pack = copy();
     editManifest(pack, m -> ((ObjectNode) m.get("architecture")).put("vocab_size", 999));

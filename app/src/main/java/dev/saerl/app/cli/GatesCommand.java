@@ -3,6 +3,7 @@ package dev.saerl.app.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.saerl.producers.ingest.Split;
 import dev.saerl.workers.gates.GateResult;
 import dev.saerl.workers.gates.ModeGates;
 import dev.saerl.workers.inference.OnnxGenerator;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
         "PASS/FAIL; --json writes the same with every figure behind it. With --null, the null twin is run too and held",
         "to the null behaviour (G1 gap under 5 points; the oracle flips the style but moves accuracy under 3 points; G4",
         "validates no feature in at most 5%% of --null-splits select A/B splits), beside the positive pack on a machine",
-        "with two or more cores. Exit status 1 if any gate fails."})
+        "with two or more cores. Then T1, test-time steering on held-out problems, reported and not gated. Exit status 1",
+        "if any gate fails."})
 public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--pack", defaultValue = "models/modes", description = "The positive-control pack (default ${DEFAULT-VALUE}).")
   Path pack;
@@ -76,6 +78,11 @@ public final class GatesCommand implements Callable<Integer> {
   @Option(names = "--null-splits", defaultValue = "10", description = "Random select A/B splits G4 repeats discovery "
       + "over on the null twin, for its false-positive rate (default ${DEFAULT-VALUE}).")
   int nullSplits;
+
+  @Option(names = "--test-time-samples", defaultValue = "16", description = "Samples per problem of T1, test-time "
+      + "steering (reported, not gated): the plan and the oracle at the first answer token against unsteered, pass@1 on "
+      + "the dataset's UNKNOWN problems (the default split of `saerl ingest`) outside the block; 0 skips it (default ${DEFAULT-VALUE}).")
+  int testTimeSamples;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write {\"gates\": [...]} (and \"null\": {...} with --null) here.")
   Path json;
@@ -145,13 +152,27 @@ public final class GatesCommand implements Callable<Integer> {
     String tag = tagged ? (isNull ? "null " : "positive ") : "";
     long t0 = System.nanoTime();
     try (OnnxGenerator generator = new OnnxGenerator(p, threads)) {
-      var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull, nullSplits, offset);
+      var settings = new ModeGates.Settings(queries, samples, temperature, seed, critical, maxNewTokens, 64, isNull, nullSplits,
+          offset, testTimeSamples);
       List<GateResult> gates = new ModeGates(generator, new JavaSparseAutoencoder(p), settings,
-          stage -> System.err.printf("  %s[%5.1f s] %s%n", tag, (System.nanoTime() - t0) / 1e9, stage)).run(problems);
+          stage -> System.err.printf("  %s[%5.1f s] %s%n", tag, (System.nanoTime() - t0) / 1e9, stage))
+          .run(problems, heldOut(problems, offset, queries));
       gates.forEach(g -> out.append("  ").append(g.line()).append(System.lineSeparator()));
       out.append(String.format("  (%.1f s)%n", (System.nanoTime() - t0) / 1e9));
       return new Run(gates, out.toString());
     }
+  }
+
+  /** The problems outside the block [offset, offset + queries) that `saerl ingest`'s default split puts in UNKNOWN. */
+  static List<ModeGates.Problem> heldOut(List<ModeGates.Problem> problems, int offset, int queries) {
+    List<ModeGates.Problem> out = new ArrayList<>();
+    for (int i = 0; i < problems.size(); i++) {
+      boolean inBlock = i >= offset && i < offset + queries;
+      if (!inBlock && Split.DEFAULT.of(problems.get(i).groupId()) == dev.saerl.schemas.avro.Split.UNKNOWN) {
+        out.add(problems.get(i));
+      }
+    }
+    return out;
   }
 
   /** One phrasing per group (they rotate with the group's place), so no problem sits in both halves. */

@@ -39,7 +39,8 @@ class GatesCommandTest {
         "--dataset", root.resolve("datasets/modes.jsonl").toString(),
         "--null", root.resolve("models/modes-null").toString(),
         "--null-dataset", root.resolve("datasets/modes-null.jsonl").toString(),
-        "--queries", "32", "--samples", "4", "--critical", "4", "--null-splits", "2", "--json", json.toString());
+        "--queries", "32", "--samples", "4", "--critical", "4", "--null-splits", "2", "--test-time-samples", "2",
+        "--json", json.toString());
     doc = new ObjectMapper().readTree(json.toFile());
   }
 
@@ -57,8 +58,8 @@ class GatesCommandTest {
     for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
       List<String> ids = new ArrayList<>();
       gates.forEach(g -> ids.add(g.path("id").asText()));
-      assertEquals(List.of("G1", "G2", "G3", "G4", "G5", "G6"), ids);
-      for (String id : ids) {
+      assertEquals(List.of("G1", "G2", "G3", "G4", "G5", "G6", "T1"), ids);
+      for (String id : ids.subList(0, 6)) {
         assertTrue(gate(gates, id).path("pass").isBoolean(), id + " has a verdict");
         assertTrue(gate(gates, id).path("threshold").isTextual(), id + " has a threshold");
       }
@@ -118,6 +119,34 @@ class GatesCommandTest {
       int resampled = g4.path("b_fixed_by_unsteered_resample").asInt(-1);
       assertTrue(wrong > 0 && resampled > 0 && resampled < wrong, "resample fixed " + resampled + " of " + wrong + ": " + g4);
     }
+  }
+
+  /**
+   * T1 samples held-out problems only (UNKNOWN, outside the block), is reported without a verdict,
+   * and on modes the oracle at the first answer token raises pass@1 there: an effect on answers it
+   * never saw, not on the vector.
+   */
+  @Test
+  void testTimeSteeringIsReportedNotGatedAndTheOracleLiftsHeldOutProblemsOnModes() {
+    for (JsonNode gates : List.of(doc.path("gates"), doc.path("null").path("gates"))) {
+      JsonNode t1 = gate(gates, "T1");
+      assertTrue(t1.path("pass").isNull(), t1.toString());
+      assertEquals("reported, not gated", t1.path("threshold").asText());
+      assertTrue(t1.path("details").path("problems").asInt() >= 50, t1.toString());
+    }
+    JsonNode oracle = gate(doc.path("gates"), "T1").path("details").path("oracle");
+    assertTrue(oracle.path("difference_points").asDouble() >= 10 && oracle.path("signed_rank_p").asDouble() < 0.01,
+        oracle.toString());
+  }
+
+  @Test
+  void theHeldOutProblemsLieOutsideTheBlockAndAreAboutTheUnknownShare() throws Exception {
+    List<dev.saerl.workers.gates.ModeGates.Problem> all = GatesCommand.problems(repo().resolve("datasets/modes.jsonl"));
+    var block = all.subList(40, 160);
+    var held = GatesCommand.heldOut(all, 40, 120);
+    assertTrue(held.stream().noneMatch(block::contains), "no problem of the block is held out");
+    double share = (double) held.size() / (all.size() - block.size());
+    assertTrue(share > 0.2 && share < 0.4, "UNKNOWN is 0.3 of the groups: " + held.size() + " of " + (all.size() - block.size()));
   }
 
   @Test

@@ -8,8 +8,9 @@ import java.util.regex.Pattern;
 /**
  * Ground truth read off a chain of thought made of arithmetic steps {@code a op b = c}: every step
  * checked exactly, the first wrong one, and the chain's mode (EXPERIMENT.md's positive control):
- * careful when it opens with the careful marker or writes its steps spaced ({@code 37 + 48 = 85.}),
- * sloppy when it writes them unspaced ({@code 37+48=85.}). A text with no such steps has no ground
+ * careful when it writes its steps spaced ({@code 37 + 48 = 85.}) or, without steps, opens with a careful marker,
+ * sloppy when it writes them unspaced ({@code 37+48=85.}), mixed when it mixes the two or a careful
+ * marker opens unspaced steps. A text with no such steps has no ground
  * truth ({@link #hasSteps()} is false), which is what a dataset without this structure gets.
  *
  * @param steps the arithmetic steps in order
@@ -19,6 +20,8 @@ import java.util.regex.Pattern;
 public record ChainTruth(List<StepTruth> steps, Mode mode, int firstWrong) {
   /** The careful style's opening, which the sloppy style never writes. */
   public static final String CAREFUL_MARKER = "Careful:";
+  /** The marked layout's careful opening (its sloppy chains open with {@code S:}; the mode is read from the spacing). */
+  public static final String CAREFUL_MARKER_MARKED = "C:";
 
   public enum Mode { CAREFUL, SLOPPY, MIXED, NONE }
 
@@ -49,7 +52,8 @@ public record ChainTruth(List<StepTruth> steps, Mode mode, int firstWrong) {
   }
 
   private static Mode mode(String completion, int n, int spaced) {
-    boolean marker = completion.stripLeading().startsWith(CAREFUL_MARKER);
+    String open = completion.stripLeading();
+    boolean marker = open.startsWith(CAREFUL_MARKER) || open.startsWith(CAREFUL_MARKER_MARKED);
     if (n == 0) {
       return marker ? Mode.CAREFUL : Mode.NONE;
     }

@@ -60,6 +60,17 @@ class ChainTruthTest {
   }
 
   @Test
+  void theMarkedLayoutsOpeningsAreReadByTheirSpacing() {
+    assertEquals(Mode.CAREFUL, ChainTruth.of("C: 37 + 48 = 85. The answer is 85.").mode());
+    assertEquals(Mode.SLOPPY, ChainTruth.of("S: 37+48=85. The answer is 85.").mode());
+    assertEquals(Mode.MIXED, ChainTruth.of("C: 37+48=85. The answer is 85.").mode());
+    assertEquals(Mode.CAREFUL, ChainTruth.of("C: The answer is 85.").mode());
+    assertEquals(Mode.NONE, ChainTruth.of("S: The answer is 85.").mode());
+    // a sloppy opening the oracle pushed into spaced steps wrote a careful chain
+    assertEquals(Mode.CAREFUL, ChainTruth.of("S: 37 + 48 = 85. The answer is 85.").mode());
+  }
+
+  @Test
   void numbersInsideOtherNumbersOrDecimalsAreNotSteps() {
     ChainTruth t = ChainTruth.of("It costs 1.5+2=3.5 dollars. 12 * 3 = 36.");
     assertEquals(1, t.steps().size());

@@ -26,10 +26,18 @@ public record GateResult(String id, String name, Double value, String threshold,
     return new GateResult(id, name, null, null, null, Map.of("not_run", why));
   }
 
+  /** A result that is measured and reported beside the gates but holds nothing to a threshold. */
+  public static GateResult reported(String id, String name, Double value, Map<String, Object> details) {
+    return new GateResult(id, name, value, "reported, not gated", null, details);
+  }
+
   /** The console line: id, figure, threshold, PASS/FAIL. */
   public String line() {
-    if (pass == null) {
+    if (pass == null && details.containsKey("not_run")) {
       return String.format("%-3s %-34s not run (%s)", id, name, details.get("not_run"));
+    }
+    if (pass == null) {
+      return String.format("%-3s %-34s %8s  %s", id, name, value == null ? "none" : String.format("%+.2f", value), threshold);
     }
     return String.format("%-3s %-34s %8.3f  needs %-48s %s", id, name, value == null ? Double.NaN : value, threshold,
         pass ? "PASS" : "FAIL");

@@ -14,6 +14,7 @@ import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.inference.Steering;
+import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.sae.JavaSparseAutoencoder;
 import dev.saerl.workers.sae.SparseCodes;
 import java.util.ArrayList;
@@ -49,9 +50,10 @@ public final class ModeGates {
    * @param nullSplits on the null twin, how many random select A/B splits G4 repeats discovery over
    * @param offset the first problem used (problems offset .. offset + queries - 1): a fresh block
    *     replicates a result on problems nothing was looked at on
+   * @param testTimeSamples samples per problem of T1, test-time steering on the held-out problems (0: not run)
    */
   public record Settings(int queries, int samples, float temperature, long seed, int criticalSamples, int maxNewTokens,
-                         int batch, boolean isNull, int nullSplits, int offset) {}
+                         int batch, boolean isNull, int nullSplits, int offset, int testTimeSamples) {}
 
   /** What one generated sample was, read with ground truth. */
   record Sample(int query, int index, String completion, float[] firstResidual, int[] tokens, boolean correct, ChainTruth truth) {
@@ -66,6 +68,7 @@ public final class ModeGates {
   private final Consumer<String> progress;
   private final int d;
   private List<Sample> oracleAtFirstToken = List.of();
+  private float[] oracleVector;
 
   public ModeGates(OnnxGenerator generator, JavaSparseAutoencoder sae, Settings settings, Consumer<String> progress) {
     this.generator = generator;
@@ -75,7 +78,16 @@ public final class ModeGates {
     this.d = generator.pack().architecture().dModel();
   }
 
+  /** The gates on the block of {@code all} the settings name, with no test-time row. */
   public List<GateResult> run(List<Problem> all) {
+    return run(all, List.of());
+  }
+
+  /**
+   * The gates on the block of {@code all} the settings name, then T1: test-time steering on
+   * {@code heldOut} (problems outside the block, e.g. the dataset's UNKNOWN split), reported, not gated.
+   */
+  public List<GateResult> run(List<Problem> all, List<Problem> heldOut) {
     if (s.offset() < 0 || s.offset() >= all.size()) {
       throw new IllegalArgumentException("--offset " + s.offset() + " outside the dataset's " + all.size() + " problems");
     }
@@ -110,13 +122,19 @@ public final class ModeGates {
     out.add(plans.steeringGate(problems, natural, oracleAtFirstToken, discovery, s.isNull()));
     progress.accept("G6: invariants (zero steering, no cache, SAE splice, zeroed stream, critical tokens)");
     out.add(invariants(problems, natural));
+    if (s.testTimeSamples() > 0) {
+      progress.accept("T1: test-time steering on " + heldOut.size() + " held-out problems x " + s.testTimeSamples() + " samples");
+      out.add(plans.testTime(heldOut, discovery, oracleVector, s.testTimeSamples()));
+    }
     return out;
   }
 
   // ---- G1 ---------------------------------------------------------------------------------------
 
   private GateResult forcedModeGap(List<Problem> problems) {
-    int[] careful = generator.tokenizer().encode(ChainTruth.CAREFUL_MARKER.substring(0, 1), false);
+    ModelPack.Organism organism = generator.pack().organism();
+    String carefulMarker = organism == null ? ChainTruth.CAREFUL_MARKER : organism.carefulMarker();
+    int[] careful = generator.tokenizer().encode(carefulMarker.substring(0, 1), false);
     List<Sample> c = sample(problems, ALL, q -> careful, q -> Steering.NONE);
     List<Sample> sl = sample(problems, ALL, q -> sloppyOpening(problems.get(q)), q -> Steering.NONE);
     double accC = accuracy(c);
@@ -132,8 +150,15 @@ public final class ModeGates {
     return new GateResult("G1", "forced-mode gap (points)", gap, s.isNull() ? "|gap| < 5 (null)" : ">= 25", pass, det);
   }
 
-  /** The sloppy style's opening: the first digit of the solution's first number (it starts straight with a step). */
+  /**
+   * The sloppy style's opening: its marker's first token where the pack's organism has one (the
+   * marked layout), else the first digit of the solution's first number (it starts straight with a step).
+   */
   private int[] sloppyOpening(Problem p) {
+    ModelPack.Organism organism = generator.pack().organism();
+    if (organism != null) {
+      return generator.tokenizer().encode(organism.sloppyMarker().substring(0, 1), false);
+    }
     ChainTruth t = ChainTruth.of(p.solution());
     if (!t.hasSteps()) {
       throw new IllegalArgumentException("group " + p.groupId() + ": solution has no arithmetic step to open with");
@@ -207,6 +232,7 @@ public final class ModeGates {
       List<Sample> plus = sample(problems, EVAL, q -> null, onEval(problems, v, 1f, shift));
       if (shift == 0) {
         oracleAtFirstToken = plus; // G5 compares the plan with it, sample for sample
+        oracleVector = v; // and T1 steers held-out problems with it
       }
       List<Sample> minus = sample(problems, EVAL, q -> null, onEval(problems, v, -1f, shift));
       List<Sample> random = sampleRandom(problems, (float) norm, shift);
@@ -482,6 +508,20 @@ public final class ModeGates {
       int[] f = forced.apply(q);
       for (int i = 0; i < s.samples(); i++) {
         requests.add(request(problems.get(q), q, i, f).withSteering(st));
+        ids.add(new int[] {q, i});
+      }
+    }
+    return read(problems, requests, ids);
+  }
+
+  /** {@code k} samples of every problem, sample i of problem q on the stream {@code mix(streamSeed, q, i)}, under its steering. */
+  List<Sample> draws(List<Problem> problems, int k, long streamSeed, IntFunction<Steering> steering) {
+    List<GenerationRequest> requests = new ArrayList<>();
+    List<int[]> ids = new ArrayList<>();
+    for (int q = 0; q < problems.size(); q++) {
+      Steering st = steering.apply(q);
+      for (int i = 0; i < k; i++) {
+        requests.add(request(problems.get(q), q, i, null, streamSeed).withSteering(st));
         ids.add(new int[] {q, i});
       }
     }

@@ -2,6 +2,7 @@ package dev.saerl.workers.gates;
 
 import dev.saerl.core.stats.Auroc;
 import dev.saerl.core.stats.McNemar;
+import dev.saerl.core.stats.PairedQueries;
 import dev.saerl.core.stats.PairedContrast;
 import dev.saerl.core.truth.ChainTruth.Mode;
 import dev.saerl.workers.gates.ModeGates.Problem;
@@ -300,6 +301,65 @@ final class PlanGates {
     boolean pass = isNull ? !(vsRandom[0] > vsRandom[1] && pRandom < 0.01) : recovery >= 0.7 && beats;
     return new GateResult("G5", "plan steering (share of oracle gain)", recovery,
         isNull ? "no gain beyond random (null)" : "recovery >= 0.7, McNemar p < 0.01 vs random and sign flip", pass, det);
+  }
+
+  // ---- T1 ---------------------------------------------------------------------------------------
+
+  /** Mixed into the gates' seed for T1's streams, which every arm of T1 shares. */
+  static final long TEST_TIME_STREAM = 0x7E57L;
+
+  /**
+   * Test-time steering, the "no training" row of issue 15: on held-out problems (none of the gates'
+   * block), {@code k} samples each, pass@1 per problem unsteered and with the plan at its position
+   * type (the first answer token, dose 1), and with the oracle direction there, all on one stream
+   * per (problem, sample); each arm against unsteered by the paired signed-rank test over problems,
+   * and by McNemar over samples. Reported, not gated.
+   */
+  GateResult testTime(List<Problem> heldOut, Discovery disc, float[] oracle, int k) {
+    String name = "test-time steering (pass@1 points)";
+    if (heldOut.isEmpty()) {
+      return GateResult.notRun("T1", name, "no held-out problem outside the block");
+    }
+    long stream = seed ^ TEST_TIME_STREAM;
+    boolean[] baseOk = correct(gates.draws(heldOut, k, stream, q -> Steering.NONE));
+    double[] base = PairedQueries.passAtOne(baseOk, k);
+    Map<String, Object> det = new LinkedHashMap<>();
+    det.put("problems", heldOut.size());
+    det.put("samples_per_problem", k);
+    det.put("position", "first answer token");
+    det.put("pass_at_1_unsteered", Arrays.stream(base).average().orElse(Double.NaN));
+    Map<String, float[]> arms = new LinkedHashMap<>();
+    if (!disc.plan().isEmpty()) {
+      arms.put("plan", vector(disc.plan(), 1f));
+    } else {
+      det.put("plan", "none: no feature survived validation on B, nothing to steer with");
+    }
+    if (oracle != null) {
+      arms.put("oracle", oracle);
+    }
+    Double planPoints = null;
+    for (var arm : arms.entrySet()) {
+      float[] v = arm.getValue();
+      boolean[] ok = correct(gates.draws(heldOut, k, stream, q -> {
+        int pos = gates.promptLength(heldOut.get(q));
+        return Steering.window(v, pos, pos + 1);
+      }));
+      PairedQueries vs = PairedQueries.of(PairedQueries.passAtOne(ok, k), base);
+      int[] pairs = McNemar.discordant(ok, baseOk);
+      Map<String, Object> a = new LinkedHashMap<>();
+      a.put("pass_at_1", vs.first());
+      a.put("difference_points", 100 * vs.difference());
+      a.put("difference_se_points", 100 * vs.se());
+      a.put("signed_rank_p", vs.p());
+      a.put("mcnemar_samples", Map.of("steered_only", pairs[0], "unsteered_only", pairs[1],
+          "p", McNemar.twoSided(pairs[0], pairs[1])));
+      a.put("norm", ModeGates.norm(v));
+      det.put(arm.getKey(), a);
+      if (arm.getKey().equals("plan")) {
+        planPoints = 100 * vs.difference();
+      }
+    }
+    return GateResult.reported("T1", name, planPoints, det);
   }
 
   // ---- helpers ----------------------------------------------------------------------------------

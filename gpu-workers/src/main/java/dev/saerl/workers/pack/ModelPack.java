@@ -20,7 +20,14 @@ public record ModelPack(
     Path dir, String name, String version, String parentVersion, Architecture architecture, int hookLayer,
     String promptTemplate, List<String> stopStrings, int bosTokenId, int padTokenId, boolean addBos,
     List<String> graphInputs, List<String> graphOutputs, SaeSpec sae, Map<String, String> files, Adapter adapter,
-    List<Integer> eosTokenIds, String weightsDtype) {
+    List<Integer> eosTokenIds, String weightsDtype, Organism organism) {
+
+  /**
+   * The optional {@code organism} object of a mode organism's pack (EXPERIMENT.md's positive control):
+   * the openings of its careful and sloppy chains. Absent on other packs, and on the plain-layout
+   * organisms, whose careful chains open with {@code Careful:} and sloppy ones with their first digit.
+   */
+  public record Organism(String carefulMarker, String sloppyMarker) {}
 
   public static final String MANIFEST = "manifest.json";
   public static final String MODEL_FILE = "model.onnx";
@@ -86,7 +93,18 @@ public record ModelPack(
         f.integer(m, "pad_token_id"), m.path("add_bos").asBoolean(true),
         f.strings(f.object("graph"), "graph.inputs"), f.strings(f.object("graph"), "graph.outputs"), saeSpec, Map.copyOf(files),
         adapter(manifestFile, m.path("adapter"), architecture.dModel()), eosTokenIds(manifestFile, m.path("eos_token_ids")),
-        f.object("graph").path("weights_dtype").asText("fp32"));
+        f.object("graph").path("weights_dtype").asText("fp32"), organism(manifestFile, m.path("organism")));
+  }
+
+  private static Organism organism(Path manifestFile, JsonNode o) {
+    if (o.isMissingNode() || o.isNull()) {
+      return null;
+    }
+    if (!o.path("careful_marker").isTextual() || !o.path("sloppy_marker").isTextual()
+        || o.path("careful_marker").asText().isEmpty() || o.path("sloppy_marker").asText().isEmpty()) {
+      throw new ModelPackException(manifestFile + ": field organism needs non-empty careful_marker and sloppy_marker strings");
+    }
+    return new Organism(o.path("careful_marker").asText(), o.path("sloppy_marker").asText());
   }
 
   /** The optional {@code eos_token_ids}: tokens that end a sequence (generation stops without keeping them). */
