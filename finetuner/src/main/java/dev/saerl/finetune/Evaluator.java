@@ -4,6 +4,7 @@ import dev.saerl.core.stats.Wilson;
 import dev.saerl.core.verify.Verifier;
 import dev.saerl.schemas.avro.Evaluation;
 import dev.saerl.schemas.avro.Query;
+import dev.saerl.workers.correct.Rollouts;
 import dev.saerl.workers.inference.GenerationRequest;
 import dev.saerl.workers.inference.GenerationResult;
 import dev.saerl.workers.inference.OnnxGenerator;
@@ -41,6 +42,33 @@ public final class Evaluator {
         ok[from + i] = Verifier.verify(queries.get(from + i).getReferenceAnswer(), results.get(i).text()).correct();
       }
       progress.accept(Math.min(queries.size(), from + batch));
+    }
+    return ok;
+  }
+
+  /**
+   * Per query and sample, whether a sample at {@code temperature} verifies: query q's {@code k}
+   * samples at {@code k*q .. k*q+k-1}, sample i of query q on the stream {@code mix(seed, q, i)}
+   * whatever the steering, so two calls with one seed are paired draw for draw. {@code steering}
+   * gets each prompt's token count (with BOS): the position before the first answer token is one less.
+   */
+  public boolean[] sampled(OnnxGenerator generator, List<Query> queries, int k, float temperature, long seed,
+                           java.util.function.IntFunction<Steering> steering, IntConsumer progress) {
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (int q = 0; q < queries.size(); q++) {
+      String prompt = generator.pack().prompt(queries.get(q).getQuestion());
+      Steering st = steering.apply(generator.tokenizer().encode(prompt, generator.pack().addBos()).length);
+      for (int i = 0; i < k; i++) {
+        requests.add(new GenerationRequest(prompt, maxNewTokens, temperature, 1f, Rollouts.mix(seed, q, i), st));
+      }
+    }
+    boolean[] ok = new boolean[requests.size()];
+    for (int from = 0; from < requests.size(); from += batch) {
+      List<GenerationResult> results = generator.generate(requests.subList(from, Math.min(requests.size(), from + batch)));
+      for (int j = 0; j < results.size(); j++) {
+        ok[from + j] = Verifier.verify(queries.get((from + j) / k).getReferenceAnswer(), results.get(j).text()).correct();
+      }
+      progress.accept(Math.min(queries.size(), (from + results.size()) / k));
     }
     return ok;
   }

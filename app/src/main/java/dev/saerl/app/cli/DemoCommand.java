@@ -58,6 +58,11 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Weight trainer command with {pack} {shard} {mode} {out} {version} (default: the foundry's PyTorch trainer).")
   String trainerCommand;
 
+  @Option(names = "--test-time-samples", defaultValue = "16", description = "Samples per UNKNOWN query of the test-time "
+      + "steering row (the first round's plan from the first answer token against unsteered, pass@1, same streams); 0 skips "
+      + "it (default: ${DEFAULT-VALUE}).")
+  int testTimeSamples;
+
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
@@ -75,7 +80,7 @@ public final class DemoCommand implements Callable<Integer> {
     prepare(dataDir);
     Path log = LogFile.start(dataDir.resolve("saerl.log"));
     Demo demo = new Demo(new Demo.Settings(dataDir, pack, dataset, queries, rounds, samples, corrections, rlEvaluations,
-        trainerSteps, validationQueries, strengths, threads, trainer, examinerUrl), System.out);
+        trainerSteps, validationQueries, strengths, threads, trainer, examinerUrl, testTimeSamples), System.out);
     try {
       demo.run();
     } catch (Exception | Error e) {

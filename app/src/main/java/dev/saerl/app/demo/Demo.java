@@ -29,7 +29,9 @@ import dev.saerl.workers.correct.Corrector;
 import dev.saerl.workers.correct.CorrectorWorker;
 import dev.saerl.workers.correct.CriticalSearch;
 import dev.saerl.workers.correct.GroupAverages;
+import dev.saerl.workers.correct.Rollouts;
 import dev.saerl.workers.correct.SteeringVectors;
+import dev.saerl.workers.inference.Steering;
 import dev.saerl.workers.generate.GeneratorWorker;
 import dev.saerl.workers.inference.OnnxGenerator;
 import dev.saerl.workers.pack.Adapter;
@@ -71,7 +73,8 @@ public final class Demo {
 
   public record Settings(Path dataDir, Path pack, Path dataset, int queries, int rounds, int samples,
                          int correctionsPerRound, int rlEvaluations, int trainerSteps, int validationQueries,
-                         List<Float> strengths, int threads, TrainerCommand trainer, java.net.URI examiner) {
+                         List<Float> strengths, int threads, TrainerCommand trainer, java.net.URI examiner,
+                         int testTimeSamples) {
     /** The dataset's name in every record, version and report section: its file name without the extension. */
     public String datasetName() {
       String file = dataset.getFileName().toString();
@@ -97,6 +100,23 @@ public final class Demo {
     }
   }
 
+  /**
+   * Test-time steering, the "no training" row (issue 15 item 7): the first round's model on the
+   * UNKNOWN queries, {@code samplesPerQuery} samples each at the worker's temperature, with the
+   * round's plan added from the first answer token on at {@code strength} and without it, on the
+   * same random streams; pass@1 per query compared by the signed-rank test over queries.
+   */
+  public record TestTime(int round, String version, String planVersion, float strength, int samplesPerQuery,
+                         float temperature, dev.saerl.core.stats.PairedQueries planVsUnsteered) {
+    public String line() {
+      var p = planVsUnsteered;
+      return String.format("test-time steering, round %d %s with plan %s at strength %.2f from the first answer token: "
+          + "UNKNOWN pass@1 over %d samples at T %.1f, %d queries: plan %.3f, unsteered %.3f, difference %+.1f points "
+          + "(SE %.1f), signed-rank p %.3g", round, version, planVersion, strength, samplesPerQuery, temperature,
+          p.queries(), p.first(), p.second(), 100 * p.difference(), 100 * p.se(), p.p());
+    }
+  }
+
   private static final org.slf4j.Logger logger = org.slf4j.LoggerFactory.getLogger(Demo.class);
 
   private final Settings s;
@@ -104,6 +124,7 @@ public final class Demo {
   private final PrintStream out;
   private final List<Row> rows = new ArrayList<>();
   private final List<FixRate> fixRates = new ArrayList<>();
+  private final List<TestTime> testTime = new ArrayList<>();
   private final List<String> log = new ArrayList<>();
   private final long started = System.nanoTime();
   private KafkaProducer<byte[], byte[]> producer;
@@ -120,6 +141,10 @@ public final class Demo {
 
   public List<FixRate> fixRates() {
     return fixRates;
+  }
+
+  public List<TestTime> testTime() {
+    return testTime;
   }
 
   private void say(String line) {
@@ -183,6 +208,9 @@ public final class Demo {
           long roundStart = System.currentTimeMillis();
           List<Generation> samples = generate(client, topics, stack, current, queries.size(), round, roundStart);
           SteeringPlan plan = awaitPlan(stack, topics, streams, current.version());
+          if (plan != null && testTime.isEmpty() && s.testTimeSamples() > 0) {
+            testTime(current, plan, unknown, round);
+          }
           List<Correction> corrections = plan == null ? List.of() : correct(client, topics, stack, current, round, roundStart);
           recordFixRates(round, corrections);
           RoundResult r = finetune(client, topics, current, plan, samples, corrections, byId, validation, heldOut, unknown,
@@ -197,7 +225,7 @@ public final class Demo {
           labelFeatures(client, topics, streams.url());
         }
         Path report = s.dataDir().resolve("report.html");
-        Report.write(report, new Report.Run(dataset, s.dataset(), startPack, s.dataDir()), rows, fixRates,
+        Report.write(report, new Report.Run(dataset, s.dataset(), startPack, s.dataDir()), rows, fixRates, testTime,
             streams.url(), log);
         say("report written to " + report.toAbsolutePath());
         return report;
@@ -315,6 +343,27 @@ public final class Demo {
     }
     say("no steering plan for " + version + " after 90 s (too few labelled samples): this round has no corrections");
     return null;
+  }
+
+  /** {@link TestTime}: at the corrector's smallest strength, the worker's temperature, one seed for both arms. */
+  private void testTime(ModelPack pack, SteeringPlan plan, List<Query> unknown, int round) {
+    float strength = s.strengths().stream().min(Comparator.comparingDouble(Math::abs)).orElse(0.1f);
+    int k = s.testTimeSamples();
+    float temperature = 0.7f;
+    long seed = Rollouts.mix(20261203L, round, k);
+    try (OnnxGenerator g = new OnnxGenerator(pack, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, s.threads())) {
+      float[] v = SteeringVectors.plan(plan, sae, strength);
+      Evaluator sampler = new Evaluator(160, 32);
+      boolean[] plain = sampler.sampled(g, unknown, k, temperature, seed, promptTokens -> Steering.NONE,
+          progress("test-time: unsteered x" + k, unknown.size()));
+      boolean[] steered = sampler.sampled(g, unknown, k, temperature, seed, promptTokens -> position ->
+          position >= promptTokens - 1 ? v : null, progress("test-time: plan x" + k, unknown.size()));
+      TestTime t = new TestTime(round, pack.version(), plan.getPlanVersion(), strength, k, temperature,
+          dev.saerl.core.stats.PairedQueries.of(dev.saerl.core.stats.PairedQueries.passAtOne(steered, k),
+              dev.saerl.core.stats.PairedQueries.passAtOne(plain, k)));
+      testTime.add(t);
+      say(t.line());
+    }
   }
 
   private List<Correction> correct(Properties client, Topics topics, EmbeddedStack stack, ModelPack pack, int round,
@@ -590,6 +639,10 @@ public final class Demo {
       out.println(String.format("%-5d %-18s %-26s %.3f [%.3f, %.3f] (%d/%d)  %-10.3f %s", r.round(), r.arm(), r.version(),
           e.getRate(), e.getCiLow(), e.getCiHigh(), e.getSuccesses(), e.getTrials(), r.heldOutKnown(), r.accepted() ? "yes" : ""));
     }
+    testTime.forEach(t -> {
+      out.println();
+      out.println(t.line());
+    });
     if (!fixRates.isEmpty()) {
       out.println();
       out.println("fix rates (samples fixed at any strength / samples corrected; a control against the plan on the same "

@@ -44,7 +44,8 @@ public final class Report {
         + esc(arm);
   }
 
-  static void write(Path file, Run run, List<Demo.Row> rows, List<Demo.FixRate> fixRates, String statsUrl, List<String> log)
+  static void write(Path file, Run run, List<Demo.Row> rows, List<Demo.FixRate> fixRates, List<Demo.TestTime> testTime,
+                    String statsUrl, List<String> log)
       throws IOException {
     StringBuilder h = new StringBuilder();
     h.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>saerl demo report</title><style>")
@@ -68,6 +69,16 @@ public final class Report {
           r.heldOutKnown(), r.accepted() ? "yes" : ""));
     }
     h.append("</table>");
+    for (Demo.TestTime t : testTime) {
+      var p = t.planVsUnsteered();
+      h.append("<h2>Test-time steering (no training): UNKNOWN pass@1 over ").append(t.samplesPerQuery())
+          .append(" samples per query, the same random streams with and without the plan</h2>")
+          .append(String.format("<table><tr><th>round</th><th>version</th><th>plan</th><th>strength</th><th>queries</th>"
+              + "<th>plan</th><th>unsteered</th><th>difference (points)</th><th>SE</th><th>signed-rank p</th></tr>"
+              + "<tr><td>%d</td><td class=t>%s</td><td class=t>%s</td><td>%.2f</td><td>%d</td><td>%.3f</td><td>%.3f</td>"
+              + "<td>%+.1f</td><td>%.1f</td><td>%.3g</td></tr></table>", t.round(), esc(t.version()), esc(t.planVersion()),
+              t.strength(), p.queries(), p.first(), p.second(), 100 * p.difference(), 100 * p.se(), p.p()));
+    }
     if (!fixRates.isEmpty()) {
       h.append("<h2>Fix rates of the corrections per arm: incorrect KNOWN samples fixed at any strength, of n corrected "
           + "(95% Wilson intervals); each control against the plan on the same samples and random streams</h2>")

@@ -31,7 +31,7 @@ class DemoTest {
         dev.saerl.app.serve.OpenAiServer.Config.loopback(0))) {
       demo = new Demo(new Demo.Settings(dir.resolve("demo"), root.resolve("models/arith"),
           root.resolve("datasets/arith.jsonl"), 90, 1, 2, 4, 3, 2, 12, List.of(0.1f), 1, TrainerCommand.foundry(root, 2),
-          java.net.URI.create(serve.url())), new PrintStream(console, true, StandardCharsets.UTF_8));
+          java.net.URI.create(serve.url()), 2), new PrintStream(console, true, StandardCharsets.UTF_8));
       report = demo.run();
     }
     String out = console.toString(StandardCharsets.UTF_8);
@@ -41,8 +41,13 @@ class DemoTest {
     assertTrue(out.contains("UNKNOWN accuracy [95% CI]"), out);
     demo.rows().forEach(r -> assertEquals(demo.rows().get(0).unknown().getTrials(), r.unknown().getTrials(),
         "every version scored on the same UNKNOWN queries"));
+    assertEquals(1, demo.testTime().size(), out);
+    var t = demo.testTime().get(0).planVsUnsteered();
+    assertEquals(demo.rows().get(0).unknown().getTrials(), t.queries(), "the test-time row samples the same UNKNOWN queries");
+    assertTrue(out.contains("test-time steering, round 1"), out);
     String html = Files.readString(report);
     assertTrue(html.contains("<svg") && html.contains("feature-rl") && html.contains("Top features"), "report has plots and features");
+    assertTrue(html.contains("Test-time steering (no training)"), "report has the test-time row");
     assertTrue(Files.exists(dir.resolve("demo/packs/arith-r1-feature-rl/manifest.json")), "adapter version is a pack");
     assertTrue(html.matches("(?s).*&ldquo;.*&rdquo; \\([0-9]+% of [0-9]+; arith-base-v1\\).*"),
         "the examiner's labels with their detection scores and model are in the report");

@@ -28,7 +28,8 @@ class ReportTest {
     List<Demo.FixRate> fix = List.of(new Demo.FixRate(1, "plan", 3, 10, null, null, null),
         new Demo.FixRate(1, "random_direction", 1, 10, 1L, 3L, 0.625));
     Path file = dir.resolve("report.html");
-    Report.write(file, new Report.Run("gsm8k", Path.of("datasets/gsm8k.jsonl"), pack, dir), rows, fix, "http://127.0.0.1:9/", List.of());
+    Report.write(file, new Report.Run("gsm8k", Path.of("datasets/gsm8k.jsonl"), pack, dir), rows, fix, List.of(), "http://127.0.0.1:9/",
+        List.of());
     String html = Files.readString(file);
     assertTrue(html.contains("<h1>saerl demo report: gsm8k</h1>"), "dataset in the title");
     assertTrue(html.contains("Accuracy on the same 3 UNKNOWN queries of gsm8k"), "what and on how many");
