@@ -69,6 +69,8 @@ public final class ModeGates {
   private final int d;
   private List<Sample> oracleAtFirstToken = List.of();
   private float[] oracleVector;
+  private List<Sample> carefulForced = List.of();
+  private int[] carefulOpening;
 
   public ModeGates(OnnxGenerator generator, JavaSparseAutoencoder sae, Settings settings, Consumer<String> progress) {
     this.generator = generator;
@@ -119,12 +121,12 @@ public final class ModeGates {
     }
     out.add(plans.discoveryGate(discovery, natural, (Integer) g2.details().get("best_latent"), s.isNull(), repeats));
     progress.accept("G5: plan steering against the oracle, its sign flip and a random direction");
-    out.add(plans.steeringGate(problems, natural, oracleAtFirstToken, discovery, s.isNull()));
+    out.add(plans.steeringGate(problems, natural, oracleAtFirstToken, carefulForced, discovery, s.isNull()));
     progress.accept("G6: invariants (zero steering, no cache, SAE splice, zeroed stream, critical tokens)");
     out.add(invariants(problems, natural));
     if (s.testTimeSamples() > 0) {
       progress.accept("T1: test-time steering on " + heldOut.size() + " held-out problems x " + s.testTimeSamples() + " samples");
-      out.add(plans.testTime(heldOut, discovery, oracleVector, s.testTimeSamples()));
+      out.add(plans.testTime(heldOut, discovery, oracleVector, carefulOpening, s.testTimeSamples()));
     }
     return out;
   }
@@ -136,6 +138,8 @@ public final class ModeGates {
     String carefulMarker = organism == null ? ChainTruth.CAREFUL_MARKER : organism.carefulMarker();
     int[] careful = generator.tokenizer().encode(carefulMarker.substring(0, 1), false);
     List<Sample> c = sample(problems, ALL, q -> careful, q -> Steering.NONE);
+    carefulForced = c; // prefix forcing of the careful marker, on the natural samples' streams: an arm of G5
+    carefulOpening = careful;
     List<Sample> sl = sample(problems, ALL, q -> sloppyOpening(problems.get(q)), q -> Steering.NONE);
     double accC = accuracy(c);
     double accS = accuracy(sl);
@@ -516,12 +520,17 @@ public final class ModeGates {
 
   /** {@code k} samples of every problem, sample i of problem q on the stream {@code mix(streamSeed, q, i)}, under its steering. */
   List<Sample> draws(List<Problem> problems, int k, long streamSeed, IntFunction<Steering> steering) {
+    return draws(problems, k, streamSeed, steering, null);
+  }
+
+  /** The same, every sample opening with {@code forced} (null: nothing forced). */
+  List<Sample> draws(List<Problem> problems, int k, long streamSeed, IntFunction<Steering> steering, int[] forced) {
     List<GenerationRequest> requests = new ArrayList<>();
     List<int[]> ids = new ArrayList<>();
     for (int q = 0; q < problems.size(); q++) {
       Steering st = steering.apply(q);
       for (int i = 0; i < k; i++) {
-        requests.add(request(problems.get(q), q, i, null, streamSeed).withSteering(st));
+        requests.add(request(problems.get(q), q, i, forced, streamSeed).withSteering(st));
         ids.add(new int[] {q, i});
       }
     }

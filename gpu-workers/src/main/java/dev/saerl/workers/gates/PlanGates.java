@@ -246,9 +246,11 @@ final class PlanGates {
 
   /**
    * Plan steering on the eval half (the same samples and random streams as G3's oracle at the first
-   * answer token): the plan at calibrated strengths, its sign flip and a random direction of its norm.
+   * answer token): the plan at calibrated strengths, its sign flip and a random direction of its norm,
+   * beside prefix forcing of the careful marker (G1's forced samples, on the same streams).
    */
-  GateResult steeringGate(List<Problem> problems, List<Sample> natural, List<Sample> oracle, Discovery disc, boolean isNull) {
+  GateResult steeringGate(List<Problem> problems, List<Sample> natural, List<Sample> oracle, List<Sample> carefulForced,
+                          Discovery disc, boolean isNull) {
     Map<String, Object> det = new LinkedHashMap<>();
     if (disc.plan().isEmpty()) {
       det.put("plan", List.of());
@@ -268,6 +270,7 @@ final class PlanGates {
       arms.put("plan_x" + dose, correct(gates.again(problems, base, x -> at(problems, x, v))));
     }
     arms.put("diffmean", correct(gates.again(problems, base, x -> at(problems, x, disc.diffMean()))));
+    arms.put("prefix_forced_careful", correct(carefulForced.stream().filter(x -> x.query() % 2 == 1).toList()));
     arms.put("random_direction", correct(gates.again(problems, base, x -> at(problems, x,
         randomDirection(new SplittableRandom(ModeGates.mix(seed ^ 0x51A7L, x.query(), x.index())), norm)))));
     boolean[] planOk = arms.get("plan_x1.0");
@@ -297,6 +300,9 @@ final class PlanGates {
     int[] vsDiffMean = McNemar.discordant(planOk, arms.get("diffmean"));
     det.put("mcnemar_vs_diffmean", Map.of("plan_only", vsDiffMean[0], "diffmean_only", vsDiffMean[1],
         "p", McNemar.twoSided(vsDiffMean[0], vsDiffMean[1])));
+    int[] vsForced = McNemar.discordant(planOk, arms.get("prefix_forced_careful"));
+    det.put("mcnemar_vs_prefix_forced_careful", Map.of("plan_only", vsForced[0], "forced_only", vsForced[1],
+        "p", McNemar.twoSided(vsForced[0], vsForced[1])));
     boolean beats = vsRandom[0] > vsRandom[1] && pRandom < 0.01 && vsFlip[0] > vsFlip[1] && pFlip < 0.01;
     boolean pass = isNull ? !(vsRandom[0] > vsRandom[1] && pRandom < 0.01) : recovery >= 0.7 && beats;
     return new GateResult("G5", "plan steering (share of oracle gain)", recovery,
@@ -311,11 +317,11 @@ final class PlanGates {
   /**
    * Test-time steering, the "no training" row of issue 15: on held-out problems (none of the gates'
    * block), {@code k} samples each, pass@1 per problem unsteered and with the plan at its position
-   * type (the first answer token, dose 1), and with the oracle direction there, all on one stream
-   * per (problem, sample); each arm against unsteered by the paired signed-rank test over problems,
+   * type (the first answer token, dose 1), with the oracle direction there, and with the careful
+   * marker's first token forced, all on one stream per (problem, sample); each arm against unsteered by the paired signed-rank test over problems,
    * and by McNemar over samples. Reported, not gated.
    */
-  GateResult testTime(List<Problem> heldOut, Discovery disc, float[] oracle, int k) {
+  GateResult testTime(List<Problem> heldOut, Discovery disc, float[] oracle, int[] carefulOpening, int k) {
     String name = "test-time steering (pass@1 points)";
     if (heldOut.isEmpty()) {
       return GateResult.notRun("T1", name, "no held-out problem outside the block");
@@ -337,13 +343,17 @@ final class PlanGates {
     if (oracle != null) {
       arms.put("oracle", oracle);
     }
+    if (carefulOpening != null) {
+      arms.put("prefix_forced_careful", null); // no vector: the careful marker's first token forced instead
+    }
     Double planPoints = null;
     for (var arm : arms.entrySet()) {
       float[] v = arm.getValue();
-      boolean[] ok = correct(gates.draws(heldOut, k, stream, q -> {
-        int pos = gates.promptLength(heldOut.get(q));
-        return Steering.window(v, pos, pos + 1);
-      }));
+      boolean[] ok = correct(v == null ? gates.draws(heldOut, k, stream, q -> Steering.NONE, carefulOpening)
+          : gates.draws(heldOut, k, stream, q -> {
+            int pos = gates.promptLength(heldOut.get(q));
+            return Steering.window(v, pos, pos + 1);
+          }));
       PairedQueries vs = PairedQueries.of(PairedQueries.passAtOne(ok, k), base);
       int[] pairs = McNemar.discordant(ok, baseOk);
       Map<String, Object> a = new LinkedHashMap<>();
@@ -353,7 +363,9 @@ final class PlanGates {
       a.put("signed_rank_p", vs.p());
       a.put("mcnemar_samples", Map.of("steered_only", pairs[0], "unsteered_only", pairs[1],
           "p", McNemar.twoSided(pairs[0], pairs[1])));
-      a.put("norm", ModeGates.norm(v));
+      if (v != null) {
+        a.put("norm", ModeGates.norm(v));
+      }
       det.put(arm.getKey(), a);
       if (arm.getKey().equals("plan")) {
         planPoints = 100 * vs.difference();
