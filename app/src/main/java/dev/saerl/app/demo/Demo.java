@@ -2,6 +2,7 @@ package dev.saerl.app.demo;
 
 import dev.saerl.app.cli.ProgressBar;
 import dev.saerl.app.embedded.EmbeddedStack;
+import dev.saerl.core.stats.PairedQueries;
 import dev.saerl.core.verify.Verifier;
 import dev.saerl.finetune.Evaluator;
 import dev.saerl.finetune.FeatureRl;
@@ -107,7 +108,7 @@ public final class Demo {
    * same random streams; pass@1 per query compared by the signed-rank test over queries.
    */
   public record TestTime(int round, String version, String planVersion, float strength, int samplesPerQuery,
-                         float temperature, dev.saerl.core.stats.PairedQueries planVsUnsteered) {
+                         float temperature, PairedQueries planVsUnsteered) {
     public String line() {
       var p = planVsUnsteered;
       return String.format("test-time steering, round %d %s with plan %s at strength %.2f from the first answer token: "
@@ -359,8 +360,8 @@ public final class Demo {
       boolean[] steered = sampler.sampled(g, unknown, k, temperature, seed, promptTokens -> position ->
           position >= promptTokens - 1 ? v : null, progress("test-time: plan x" + k, unknown.size()));
       TestTime t = new TestTime(round, pack.version(), plan.getPlanVersion(), strength, k, temperature,
-          dev.saerl.core.stats.PairedQueries.of(dev.saerl.core.stats.PairedQueries.passAtOne(steered, k),
-              dev.saerl.core.stats.PairedQueries.passAtOne(plain, k)));
+          PairedQueries.of(PairedQueries.passAtOne(steered, k),
+              PairedQueries.passAtOne(plain, k)));
       testTime.add(t);
       say(t.line());
     }
