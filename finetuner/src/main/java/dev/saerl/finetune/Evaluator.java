@@ -30,20 +30,8 @@ public final class Evaluator {
 
   /** Per query, whether the greedy answer verifies. {@code progress} gets the number done so far. */
   public boolean[] correct(OnnxGenerator generator, List<Query> queries, float[] extra, IntConsumer progress) {
-    boolean[] ok = new boolean[queries.size()];
     Steering steering = extra == null ? Steering.NONE : Steering.everywhere(extra);
-    for (int from = 0; from < queries.size(); from += batch) {
-      List<GenerationRequest> requests = new ArrayList<>();
-      for (Query q : queries.subList(from, Math.min(queries.size(), from + batch))) {
-        requests.add(new GenerationRequest(generator.pack().prompt(q.getQuestion()), maxNewTokens, 0f, 1f, 0, steering));
-      }
-      List<GenerationResult> results = generator.generate(requests);
-      for (int i = 0; i < results.size(); i++) {
-        ok[from + i] = Verifier.verify(queries.get(from + i).getReferenceAnswer(), results.get(i).text()).correct();
-      }
-      progress.accept(Math.min(queries.size(), from + batch));
-    }
-    return ok;
+    return sampled(generator, queries, 1, 0f, 0, promptTokens -> steering, progress); // temperature 0: greedy, no draw
   }
 
   /**

@@ -210,7 +210,7 @@ public final class Demo {
           List<Generation> samples = generate(client, topics, stack, current, queries.size(), round, roundStart);
           SteeringPlan plan = awaitPlan(stack, topics, streams, current.version());
           if (plan != null && testTime.isEmpty() && s.testTimeSamples() > 0) {
-            testTime(current, plan, unknown, round);
+            testTime(current, plan, unknown, round, evaluator);
           }
           List<Correction> corrections = plan == null ? List.of() : correct(client, topics, stack, current, round, roundStart);
           recordFixRates(round, corrections);
@@ -347,14 +347,13 @@ public final class Demo {
   }
 
   /** {@link TestTime}: at the corrector's smallest strength, the worker's temperature, one seed for both arms. */
-  private void testTime(ModelPack pack, SteeringPlan plan, List<Query> unknown, int round) {
+  private void testTime(ModelPack pack, SteeringPlan plan, List<Query> unknown, int round, Evaluator sampler) {
     float strength = s.strengths().stream().min(Comparator.comparingDouble(Math::abs)).orElse(0.1f);
     int k = s.testTimeSamples();
     float temperature = 0.7f;
     long seed = Rollouts.mix(20261203L, round, k);
     try (OnnxGenerator g = new OnnxGenerator(pack, s.threads()); OnnxSparseAutoencoder sae = new OnnxSparseAutoencoder(pack, s.threads())) {
       float[] v = SteeringVectors.plan(plan, sae, strength);
-      Evaluator sampler = new Evaluator(160, 32);
       boolean[] plain = sampler.sampled(g, unknown, k, temperature, seed, promptTokens -> Steering.NONE,
           progress("test-time: unsteered x" + k, unknown.size()));
       boolean[] steered = sampler.sampled(g, unknown, k, temperature, seed, promptTokens -> position ->

@@ -502,6 +502,21 @@ public final class ModeGates {
 
   /** k samples per chosen query, seeds shared across arms; {@code forced} opens each (null: nothing forced). */
   private List<Sample> sample(List<Problem> problems, IntPredicate which, IntFunction<int[]> forced, IntFunction<Steering> steering) {
+    return draws(problems, which, s.samples(), s.seed(), forced, steering);
+  }
+
+  /** {@code k} samples of every problem, sample i of problem q on the stream {@code mix(streamSeed, q, i)}, under its steering. */
+  List<Sample> draws(List<Problem> problems, int k, long streamSeed, IntFunction<Steering> steering) {
+    return draws(problems, ALL, k, streamSeed, q -> null, steering);
+  }
+
+  /** The same, every sample opening with {@code forced}. */
+  List<Sample> draws(List<Problem> problems, int k, long streamSeed, IntFunction<Steering> steering, int[] forced) {
+    return draws(problems, ALL, k, streamSeed, q -> forced, steering);
+  }
+
+  private List<Sample> draws(List<Problem> problems, IntPredicate which, int k, long streamSeed, IntFunction<int[]> forced,
+                             IntFunction<Steering> steering) {
     List<GenerationRequest> requests = new ArrayList<>();
     List<int[]> ids = new ArrayList<>();
     for (int q = 0; q < problems.size(); q++) {
@@ -510,27 +525,8 @@ public final class ModeGates {
       }
       Steering st = steering.apply(q);
       int[] f = forced.apply(q);
-      for (int i = 0; i < s.samples(); i++) {
-        requests.add(request(problems.get(q), q, i, f).withSteering(st));
-        ids.add(new int[] {q, i});
-      }
-    }
-    return read(problems, requests, ids);
-  }
-
-  /** {@code k} samples of every problem, sample i of problem q on the stream {@code mix(streamSeed, q, i)}, under its steering. */
-  List<Sample> draws(List<Problem> problems, int k, long streamSeed, IntFunction<Steering> steering) {
-    return draws(problems, k, streamSeed, steering, null);
-  }
-
-  /** The same, every sample opening with {@code forced} (null: nothing forced). */
-  List<Sample> draws(List<Problem> problems, int k, long streamSeed, IntFunction<Steering> steering, int[] forced) {
-    List<GenerationRequest> requests = new ArrayList<>();
-    List<int[]> ids = new ArrayList<>();
-    for (int q = 0; q < problems.size(); q++) {
-      Steering st = steering.apply(q);
       for (int i = 0; i < k; i++) {
-        requests.add(request(problems.get(q), q, i, forced, streamSeed).withSteering(st));
+        requests.add(request(problems.get(q), q, i, f, streamSeed).withSteering(st));
         ids.add(new int[] {q, i});
       }
     }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.IntPredicate;
+import java.util.function.Supplier;
 
 /**
  * Gates G4 (discovery) and G5 (plan steering) of EXPERIMENT.md: the method as saerl runs it, without
@@ -318,8 +319,9 @@ final class PlanGates {
    * Test-time steering, the "no training" row of issue 15: on held-out problems (none of the gates'
    * block), {@code k} samples each, pass@1 per problem unsteered and with the plan at its position
    * type (the first answer token, dose 1), with the oracle direction there, and with the careful
-   * marker's first token forced, all on one stream per (problem, sample); each arm against unsteered by the paired signed-rank test over problems,
-   * and by McNemar over samples. Reported, not gated.
+   * marker's first token forced, all on one stream per (problem, sample); each arm against
+   * unsteered by the paired signed-rank test over problems, and by McNemar over samples. Reported,
+   * not gated.
    */
   GateResult testTime(List<Problem> heldOut, Discovery disc, float[] oracle, int[] carefulOpening, int k) {
     String name = "test-time steering (pass@1 points)";
@@ -334,26 +336,26 @@ final class PlanGates {
     det.put("samples_per_problem", k);
     det.put("position", "first answer token");
     det.put("pass_at_1_unsteered", Arrays.stream(base).average().orElse(Double.NaN));
-    Map<String, float[]> arms = new LinkedHashMap<>();
+    Map<String, float[]> vectors = new LinkedHashMap<>();
     if (!disc.plan().isEmpty()) {
-      arms.put("plan", vector(disc.plan(), 1f));
+      vectors.put("plan", vector(disc.plan(), 1f));
     } else {
       det.put("plan", "none: no feature survived validation on B, nothing to steer with");
     }
     if (oracle != null) {
-      arms.put("oracle", oracle);
+      vectors.put("oracle", oracle);
     }
+    Map<String, Supplier<List<Sample>>> arms = new LinkedHashMap<>();
+    vectors.forEach((arm, v) -> arms.put(arm, () -> gates.draws(heldOut, k, stream, q -> {
+      int pos = gates.promptLength(heldOut.get(q));
+      return Steering.window(v, pos, pos + 1);
+    })));
     if (carefulOpening != null) {
-      arms.put("prefix_forced_careful", null); // no vector: the careful marker's first token forced instead
+      arms.put("prefix_forced_careful", () -> gates.draws(heldOut, k, stream, q -> Steering.NONE, carefulOpening));
     }
     Double planPoints = null;
     for (var arm : arms.entrySet()) {
-      float[] v = arm.getValue();
-      boolean[] ok = correct(v == null ? gates.draws(heldOut, k, stream, q -> Steering.NONE, carefulOpening)
-          : gates.draws(heldOut, k, stream, q -> {
-            int pos = gates.promptLength(heldOut.get(q));
-            return Steering.window(v, pos, pos + 1);
-          }));
+      boolean[] ok = correct(arm.getValue().get());
       PairedQueries vs = PairedQueries.of(PairedQueries.passAtOne(ok, k), base);
       int[] pairs = McNemar.discordant(ok, baseOk);
       Map<String, Object> a = new LinkedHashMap<>();
@@ -363,8 +365,8 @@ final class PlanGates {
       a.put("signed_rank_p", vs.p());
       a.put("mcnemar_samples", Map.of("steered_only", pairs[0], "unsteered_only", pairs[1],
           "p", McNemar.twoSided(pairs[0], pairs[1])));
-      if (v != null) {
-        a.put("norm", ModeGates.norm(v));
+      if (vectors.containsKey(arm.getKey())) {
+        a.put("norm", ModeGates.norm(vectors.get(arm.getKey())));
       }
       det.put(arm.getKey(), a);
       if (arm.getKey().equals("plan")) {
