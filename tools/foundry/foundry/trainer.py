@@ -64,6 +64,14 @@ def read_shard(path, mode):
     return rows
 
 
+def continuation(prompt, text, stop):
+    """A shard's completion as the model writes it after ``prompt``: after a prompt that ends in
+    whitespace (the mode organisms' "A: ") as it is, after one that does not (arith's "A:") with the
+    one space the model writes first; then the stop string."""
+    text = text.lstrip()
+    return (text if prompt[-1:].isspace() else " " + text) + stop
+
+
 def sequence_logprob(model, tok, pairs):
     """Sum of log-probabilities of each completion given its prompt, and its token count."""
     ids, mask, target = batch_of(pairs, tok)
@@ -101,10 +109,10 @@ def main(argv=None):
     for step in range(a.steps):
         batch = [rows[rng.randrange(len(rows))] for _ in range(a.batch)]
         if a.mode == "sft":
-            loss = lm_loss(model, *batch_of([(r["prompt"], " " + r["completion"].lstrip() + stop) for r in batch], tok))
+            loss = lm_loss(model, *batch_of([(r["prompt"], continuation(r["prompt"], r["completion"], stop)) for r in batch], tok))
         else:
-            chosen = [(r["prompt"], " " + r["chosen"].lstrip() + stop) for r in batch]
-            rejected = [(r["prompt"], " " + r["rejected"].lstrip() + stop) for r in batch]
+            chosen = [(r["prompt"], continuation(r["prompt"], r["chosen"], stop)) for r in batch]
+            rejected = [(r["prompt"], continuation(r["prompt"], r["rejected"], stop)) for r in batch]
             pc, _ = sequence_logprob(model, tok, chosen)
             pr, _ = sequence_logprob(model, tok, rejected)
             with torch.no_grad():
