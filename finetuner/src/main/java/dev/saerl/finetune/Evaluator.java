@@ -13,6 +13,7 @@ import dev.saerl.core.ids.Sha256;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
+import java.util.function.IntFunction;
 
 /**
  * Accuracy of a model (a pack, with its adapter) on a fixed list of queries: greedy decoding, so
@@ -34,6 +35,12 @@ public final class Evaluator {
     return sampled(generator, queries, 1, 0f, 0, promptTokens -> steering, progress); // temperature 0: greedy, no draw
   }
 
+  /** A question with its reference answer, as {@link #draws} reads it. */
+  public record Item(String question, String reference) {}
+
+  /** One sample: its text, whether it verifies, and how many tokens were generated for it. */
+  public record Draw(String text, boolean correct, int generatedTokens) {}
+
   /**
    * Per query and sample, whether a sample at {@code temperature} verifies: query q's {@code k}
    * samples at {@code k*q .. k*q+k-1}, sample i of query q on the stream {@code mix(seed, q, i)}
@@ -41,24 +48,42 @@ public final class Evaluator {
    * gets each prompt's token count (with BOS): the position before the first answer token is one less.
    */
   public boolean[] sampled(OnnxGenerator generator, List<Query> queries, int k, float temperature, long seed,
-                           java.util.function.IntFunction<Steering> steering, IntConsumer progress) {
+                           IntFunction<Steering> steering, IntConsumer progress) {
+    List<Item> items = queries.stream().map(q -> new Item(q.getQuestion(), q.getReferenceAnswer())).toList();
+    List<Draw> draws = draws(generator, items, 0, k, temperature, seed, steering, progress);
+    boolean[] ok = new boolean[draws.size()];
+    for (int i = 0; i < ok.length; i++) {
+      ok[i] = draws.get(i).correct();
+    }
+    return ok;
+  }
+
+  /**
+   * The samples behind {@link #sampled}, with their texts: item q's samples {@code first ..
+   * first+k-1} (stream {@code mix(seed, q, i)}), listed item by item, so a later call with {@code
+   * first} = k draws the next k of the same streams.
+   */
+  public List<Draw> draws(OnnxGenerator generator, List<Item> items, int first, int k, float temperature, long seed,
+                          IntFunction<Steering> steering, IntConsumer progress) {
     List<GenerationRequest> requests = new ArrayList<>();
-    for (int q = 0; q < queries.size(); q++) {
-      String prompt = generator.pack().prompt(queries.get(q).getQuestion());
+    for (int q = 0; q < items.size(); q++) {
+      String prompt = generator.pack().prompt(items.get(q).question());
       Steering st = steering.apply(generator.tokenizer().encode(prompt, generator.pack().addBos()).length);
-      for (int i = 0; i < k; i++) {
+      for (int i = first; i < first + k; i++) {
         requests.add(new GenerationRequest(prompt, maxNewTokens, temperature, 1f, Rollouts.mix(seed, q, i), st));
       }
     }
-    boolean[] ok = new boolean[requests.size()];
+    List<Draw> out = new ArrayList<>(requests.size());
     for (int from = 0; from < requests.size(); from += batch) {
       List<GenerationResult> results = generator.generate(requests.subList(from, Math.min(requests.size(), from + batch)));
       for (int j = 0; j < results.size(); j++) {
-        ok[from + j] = Verifier.verify(queries.get((from + j) / k).getReferenceAnswer(), results.get(j).text()).correct();
+        GenerationResult r = results.get(j);
+        String reference = items.get((from + j) / k).reference();
+        out.add(new Draw(r.text(), Verifier.verify(reference, r.text()).correct(), r.tokens().length));
       }
-      progress.accept(Math.min(queries.size(), (from + results.size()) / k));
+      progress.accept(Math.min(items.size(), (from + results.size()) / k));
     }
-    return ok;
+    return out;
   }
 
   public static long count(boolean[] ok) {

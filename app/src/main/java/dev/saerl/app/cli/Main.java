@@ -10,7 +10,7 @@ import picocli.CommandLine.ScopeType;
     description = {
         "Improves a language model's chain-of-thought reasoning with sparse-autoencoder features,",
         "as an event-driven system on Kafka. Run 'saerl <command> --help' for each command."},
-    subcommands = {UpCommand.class, BrokerCommand.class, IngestCommand.class, WorkerCommand.class, StreamsCommand.class, CorrectorCommand.class, FinetuneCommand.class, DemoCommand.class, VerifyCommand.class, CheckPackCommand.class, GatesCommand.class, ServeCommand.class, ExamineCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {UpCommand.class, BrokerCommand.class, IngestCommand.class, WorkerCommand.class, StreamsCommand.class, CorrectorCommand.class, FinetuneCommand.class, DemoCommand.class, VerifyCommand.class, CheckPackCommand.class, GatesCommand.class, ExperimentCommand.class, ServeCommand.class, ExamineCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
   @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "On failure, print the stack trace too (also SAERL_VERBOSE=1).")
   boolean verbose;

@@ -71,6 +71,7 @@ public final class ModeGates {
   private float[] oracleVector;
   private List<Sample> carefulForced = List.of();
   private int[] carefulOpening;
+  private long generatedTokens;
 
   public ModeGates(OnnxGenerator generator, JavaSparseAutoencoder sae, Settings settings, Consumer<String> progress) {
     this.generator = generator;
@@ -129,6 +130,50 @@ public final class ModeGates {
       out.add(plans.testTime(heldOut, discovery, oracleVector, carefulOpening, s.testTimeSamples()));
     }
     return out;
+  }
+
+  /**
+   * The method's steering plan, found as saerl finds one, without mode labels: {@code why} says what
+   * validated it, or why nothing did ({@code vector} null). The vector is added at the first answer
+   * token. {@code generatedTokens}: what finding it cost.
+   */
+  public record Plan(float[] vector, List<Integer> features, String why, long generatedTokens) {
+    public boolean found() {
+      return vector != null;
+    }
+  }
+
+  /**
+   * The plan from natural samples of {@code selectA} and {@code selectB} (the settings' samples,
+   * temperature and seed): the paired contrast at the first answer token ranks features on A, causal
+   * validation on B keeps them ({@link PlanGates#discover}).
+   */
+  public Plan plan(List<Problem> selectA, List<Problem> selectB) {
+    long before = generatedTokens;
+    List<Problem> both = new ArrayList<>(selectA);
+    both.addAll(selectB);
+    int a = selectA.size();
+    List<Sample> natural = draws(both, s.samples(), s.seed(), q -> Steering.NONE);
+    PlanGates plans = new PlanGates(this, sae, s.seed(), d);
+    PlanGates.Discovery disc = plans.discover(both, natural, q -> q < a, q -> q >= a);
+    long cost = generatedTokens - before;
+    if (disc.plan().isEmpty()) {
+      return new Plan(null, List.of(), String.format(Locale.ROOT, "no feature survived validation on select B (%d tests of "
+          + "%d candidates, %d incorrect samples of B)", disc.validations().size(), Math.min(PlanGates.CANDIDATES,
+          disc.ranking().size()), disc.incorrectB()), cost);
+    }
+    PlanGates.Validation kept = disc.validations().stream().filter(v -> v.kept() && v.set().equals(disc.plan())).findFirst()
+        .orElseThrow();
+    List<Integer> features = disc.plan().stream().map(PlanGates.Candidate::feature).toList();
+    return new Plan(plans.vector(disc.plan(), 1f), features, String.format(Locale.ROOT, "features %s at %.0fx their "
+        + "coefficient: fixed %d of %d incorrect samples of select B, random direction %d (p %.2g), resample %d (p %.2g)",
+        features, kept.dose(), kept.fixed(), kept.samples(), kept.fixedRandom(), kept.p(), disc.fixedResample(),
+        kept.pResample()), cost);
+  }
+
+  /** Tokens generated through these gates so far by their samples and regenerations (not the critical searches' rollouts). */
+  public long generatedTokens() {
+    return generatedTokens;
   }
 
   // ---- G1 ---------------------------------------------------------------------------------------
@@ -569,6 +614,7 @@ public final class ModeGates {
     for (int j = 0; j < results.size(); j++) {
       int q = ids.get(j)[0];
       GenerationResult r = results.get(j);
+      generatedTokens += r.tokens().length;
       String opening = generator.tokenizer().decode(requests.get(j).forcedTokens());
       String completion = opening + r.text();
       float[] first = r.hookResiduals().length > 0 ? r.hookResiduals()[0] : new float[d];
