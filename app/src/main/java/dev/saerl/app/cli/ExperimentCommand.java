@@ -62,6 +62,11 @@ public final class ExperimentCommand implements Callable<Integer> {
       + Experiment.TRAINER_BATCH + " (default ${DEFAULT-VALUE}).")
   int trainerSteps;
 
+  @Option(names = "--min-token-prob", defaultValue = "0", description = "Steered STaR trains only on correct steered "
+      + "samples each of whose tokens has at least this probability under the unsteered parent (teacher-forced, counted as "
+      + "generated compute); 0 keeps every correct sample (default ${DEFAULT-VALUE}).")
+  double minTokenProb;
+
   @Option(names = "--max-new-tokens", defaultValue = "120", description = "Generation budget per sample (default ${DEFAULT-VALUE}).")
   int maxNewTokens;
 
@@ -87,7 +92,7 @@ public final class ExperimentCommand implements Callable<Integer> {
     String name = file.getFileName().toString().replaceFirst("\\.jsonl$", "");
     long t0 = System.nanoTime();
     var settings = new Experiment.Settings(seeds, rounds, samples, evalSamples, planSamples, temperature, trainerSteps,
-        maxNewTokens, 64, threads, 0x5EEDL, dir);
+        maxNewTokens, 64, threads, 0x5EEDL, minTokenProb, dir);
     Experiment.Result result = new Experiment(settings, trainer, line ->
         System.err.printf(Locale.ROOT, "  [%5.1f min] %s%n", (System.nanoTime() - t0) / 6e10, line)).run(base, splits, name);
     System.out.println(table(result.rows()));

@@ -1,5 +1,6 @@
 package dev.saerl.finetune.experiment;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.saerl.core.stats.McNemar;
 import dev.saerl.core.stats.PairedQueries;
@@ -59,9 +60,14 @@ public final class Experiment {
   /**
    * @param planSamples natural samples per select A/B problem for finding the plan
    * @param temperature of every sample (training data and pass@1)
+   * @param minTokenProb steered STaR trains only on correct steered samples each of whose tokens
+   *     has at least this probability under its own unsteered parent (teacher-forced; 0: every
+   *     correct sample), so text that only the push wrote is not taught; the scoring pass counts
+   *     as generated tokens
    */
   public record Settings(int seeds, int rounds, int samples, int evalSamples, int planSamples, float temperature,
-                         int trainerSteps, int maxNewTokens, int batch, int threads, long evalSeed, Path work) {}
+                         int trainerSteps, int maxNewTokens, int batch, int threads, long evalSeed, double minTokenProb,
+                         Path work) {}
 
   /** The dataset's problems by split (one phrasing per group). */
   public record Splits(List<ModeGates.Problem> train, List<ModeGates.Problem> selectA, List<ModeGates.Problem> selectB,
@@ -71,8 +77,9 @@ public final class Experiment {
    * One row of the table; {@code seed} null: the mean over seeds (its tests over problems' means).
    * {@code kind}: base, baseline (STaR) or saerl (steered STaR).
    */
-  public record Row(String arm, String kind, int round, Integer seed, String version, double passAt1, double ciLow,
-                    double ciHigh, double greedy, double knownValPassAt1, long generatedTokens, long trainedTokens,
+  public record Row(String arm, String kind, int round, Integer seed, String version,
+                    @JsonProperty("pass_at_1") double passAt1, double ciLow, double ciHigh, double greedy,
+                    @JsonProperty("known_val_pass_at_1") double knownValPassAt1, long generatedTokens, long trainedTokens,
                     double computeFlops, Double pVsBase, Double pVsStar, Double greedyPVsBase, Integer shardRows,
                     Double trainingYield) {}
 
@@ -130,12 +137,17 @@ public final class Experiment {
         long stream = Rollouts.mix(seed, round, 0x57A5L);
         // steered STaR first: its generated tokens (with, in round 1, what finding the plan cost) are STaR's budget
         Trained steeredRun = null;
+        int dropped = 0;
         Scores steeredScores = null;
         long budget = 0; // no plan, no steered arm: STaR draws its own samples only
         if (plan.found()) {
           float[] v = plan.vector();
           List<Draw> drawn = draw(steered, splits.train(), 0, s.samples(), stream, pos -> Steering.window(v, pos, pos + 1));
           budget = tokens(drawn) + (round == 1 ? plan.generatedTokens() : 0);
+          Plausible kept = plausible(steered, splits.train(), drawn);
+          drawn = kept.draws();
+          dropped = kept.dropped();
+          budget += kept.scoredTokens();
           steeredRun = train(steered, splits.train(), drawn, dataset + "-steered-star-s" + seed + "-r" + round, seed);
           steeredCost[0] += budget;
           steeredCost[1] += steeredRun.trainedTokens();
@@ -160,8 +172,8 @@ public final class Experiment {
           rows.add(row("steered-star", "saerl", round, seed, steered.version(), steeredScores, baseScores, starScores,
               steeredCost[0], steeredCost[1], n, steeredRun.rows(), steeredRun.yield()));
           byArmRound.computeIfAbsent("steered-star|" + round, k -> new ArrayList<>()).add(steeredScores);
-          line += String.format(Locale.ROOT, ", steered STaR %.3f (%d rows, yield %.2f)", mean(steeredScores.passAt1()),
-              steeredRun.rows(), steeredRun.yield());
+          line += String.format(Locale.ROOT, ", steered STaR %.3f (%d rows, yield %.2f, %d correct samples dropped as "
+              + "implausible unsteered)", mean(steeredScores.passAt1()), steeredRun.rows(), steeredRun.yield(), dropped);
         }
         say.accept(line);
       }
@@ -259,6 +271,46 @@ public final class Experiment {
   }
 
   private record Trained(ModelPack pack, int rows, double yield, long trainedTokens) {}
+
+  /** Draws with the implausible correct ones marked incorrect (not trained on), how many, and the tokens scored. */
+  private record Plausible(List<Draw> draws, int dropped, long scoredTokens) {}
+
+  /**
+   * The correct steered draws each of whose tokens the unsteered parent gives at least
+   * {@link Settings#minTokenProb} (teacher-forced, its own adapter and no push); the others are kept
+   * in place as incorrect, so the draws' order still says whose problem each is.
+   */
+  private Plausible plausible(ModelPack parent, List<ModeGates.Problem> train, List<Draw> drawn) {
+    if (s.minTokenProb() <= 0) {
+      return new Plausible(drawn, 0, 0);
+    }
+    List<Integer> at = new ArrayList<>();
+    List<String> prompts = new ArrayList<>();
+    List<String> texts = new ArrayList<>();
+    for (int j = 0; j < drawn.size(); j++) {
+      if (drawn.get(j).correct()) {
+        at.add(j);
+        prompts.add(parent.prompt(problemOf(train, j, train.size()).question()));
+        texts.add(drawn.get(j).text());
+      }
+    }
+    double floor = Math.log(s.minTokenProb());
+    List<Draw> out = new ArrayList<>(drawn);
+    int dropped = 0;
+    long scored = 0;
+    try (OnnxGenerator g = new OnnxGenerator(parent, s.threads())) {
+      double[][] lp = g.tokenLogProbs(prompts, texts, null, s.batch());
+      for (int i = 0; i < at.size(); i++) {
+        scored += g.tokenizer().encode(prompts.get(i) + texts.get(i), parent.addBos()).length;
+        if (java.util.Arrays.stream(lp[i]).min().orElse(0) < floor) {
+          Draw d = drawn.get(at.get(i));
+          out.set(at.get(i), new Draw(d.text(), false, d.generatedTokens()));
+          dropped++;
+        }
+      }
+    }
+    return new Plausible(out, dropped, scored);
+  }
 
   /** SFT on the correct ones of {@code drawn} (KNOWN-train samples, listed problem by problem as {@link Evaluator#draws} lists them). */
   private Trained train(ModelPack parent, List<ModeGates.Problem> train, List<Draw> drawn, String version, int seed)

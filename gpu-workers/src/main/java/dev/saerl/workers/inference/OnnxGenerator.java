@@ -69,7 +69,25 @@ public final class OnnxGenerator implements Generator {
    * length-normalised score that preference margins compare. Rows run in batches of {@code maxBatch}.
    */
   public double[] meanLogProbs(List<String> prompts, List<String> completions, float[] extra, int maxBatch) {
-    double[] out = new double[prompts.size()];
+    double[][] tokens = tokenLogProbs(prompts, completions, extra, maxBatch);
+    double[] out = new double[tokens.length];
+    for (int i = 0; i < out.length; i++) {
+      double sum = 0;
+      for (double x : tokens[i]) {
+        sum += x;
+      }
+      out[i] = tokens[i].length == 0 ? 0 : sum / tokens[i].length;
+    }
+    return out;
+  }
+
+  /**
+   * Teacher-forced log-probability of each completion token of each (prompt, completion), in
+   * order, with the pack's adapter plus {@code extra} (null for none) added at every position.
+   * Rows run in batches of {@code maxBatch}.
+   */
+  public double[][] tokenLogProbs(List<String> prompts, List<String> completions, float[] extra, int maxBatch) {
+    double[][] out = new double[prompts.size()][];
     int d = decoder.architecture().dModel();
     float[] add = adapter;
     if (extra != null) {
@@ -102,14 +120,12 @@ public final class OnnxGenerator implements Generator {
       try (OnnxDecoder.Pass pass = decoder.forward(in.ids, in.pos, in.mask, steer, batch, width, null)) {
         for (int b = 0; b < batch; b++) {
           int pad = width - full[b].length;
-          double sum = 0;
-          int n = 0;
+          double[] row = new double[full[b].length - prompt[b].length];
           for (int t = prompt[b].length; t < full[b].length; t++) {
             float[] logits = pass.logits(b, pad + t - 1); // position t-1 predicts token t
-            sum += logSoftmax(logits, full[b][t]);
-            n++;
+            row[t - prompt[b].length] = logSoftmax(logits, full[b][t]);
           }
-          out[from + b] = n == 0 ? 0 : sum / n;
+          out[from + b] = row;
         }
       }
     }
