@@ -172,8 +172,9 @@ public final class Experiment {
           rows.add(row("steered-star", "saerl", round, seed, steered.version(), steeredScores, baseScores, starScores,
               steeredCost[0], steeredCost[1], n, steeredRun.rows(), steeredRun.yield()));
           byArmRound.computeIfAbsent("steered-star|" + round, k -> new ArrayList<>()).add(steeredScores);
-          line += String.format(Locale.ROOT, ", steered STaR %.3f (%d rows, yield %.2f, %d correct samples dropped as "
-              + "implausible unsteered)", mean(steeredScores.passAt1()), steeredRun.rows(), steeredRun.yield(), dropped);
+          line += String.format(Locale.ROOT, ", steered STaR %.3f (%d rows, yield %.2f%s)", mean(steeredScores.passAt1()),
+              steeredRun.rows(), steeredRun.yield(), s.minTokenProb() > 0
+                  ? ", " + dropped + " correct samples dropped as implausible unsteered" : "");
         }
         say.accept(line);
       }
