@@ -23,7 +23,7 @@ import picocli.CommandLine;
  * steps), read back from its JSON and its shards: the table has the issue's fields, every trained
  * row is a KNOWN-train sample, STaR got at least the steered arm's generated tokens, and the
  * plausibility filter keeps out of training the openings only the push writes. The full tables are
- * in docs/experiment.md.
+ * in docs/finetune.md.
  */
 @Tag("integration")
 class ExperimentCommandTest {
@@ -111,7 +111,8 @@ class ExperimentCommandTest {
   /**
    * The plan's push at the first answer token makes about half of the organism's steered samples
    * open with a digit in place of the careful marker's first letter ("4areful: ...", measured on
-   * the full run); the unsteered parent never writes that, so with --min-token-prob none is trained on.
+   * the full run); with --min-token-prob (tokens the unsteered parent finds implausible) none is
+   * trained on.
    */
   @Test
   void steeredStarTrainsOnNoOpeningOnlyThePushWrites() throws Exception {

@@ -23,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -303,7 +304,7 @@ public final class Experiment {
       double[][] lp = g.tokenLogProbs(prompts, texts, null, s.batch());
       for (int i = 0; i < at.size(); i++) {
         scored += g.tokenizer().encode(prompts.get(i) + texts.get(i), parent.addBos()).length;
-        if (java.util.Arrays.stream(lp[i]).min().orElse(0) < floor) {
+        if (Arrays.stream(lp[i]).min().orElse(0) < floor) {
           Draw d = drawn.get(at.get(i));
           out.set(at.get(i), new Draw(d.text(), false, d.generatedTokens()));
           dropped++;

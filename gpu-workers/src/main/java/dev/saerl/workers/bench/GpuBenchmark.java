@@ -63,9 +63,13 @@ public final class GpuBenchmark {
         return;
       }
       ArrayNode batches = out.putArray("batches");
+      GenerationBenchmark.Timing full = null; // batch 1 at newTokens: the decode step's long call
       for (String b : args[4].split(",")) {
         int batch = Integer.parseInt(b.trim());
         GenerationBenchmark.Timing t = GenerationBenchmark.time(gen, requests(pack, batch, newTokens), warmUps, repeats);
+        if (batch == 1) {
+          full = t;
+        }
         ObjectNode row = batches.addObject();
         row.put("batch", batch);
         row.put("tokens", t.tokens());
@@ -73,7 +77,9 @@ public final class GpuBenchmark {
         row.put("seconds", t.seconds());
         row.put("tokens_per_s", t.tokensPerSecond());
       }
-      GenerationBenchmark.Timing full = GenerationBenchmark.time(gen, requests(pack, 1, newTokens), warmUps, repeats);
+      if (full == null) {
+        full = GenerationBenchmark.time(gen, requests(pack, 1, newTokens), warmUps, repeats);
+      }
       GenerationBenchmark.Timing prefill = GenerationBenchmark.time(gen, requests(pack, 1, 1), warmUps, repeats);
       double steps = (double) full.steps() / repeats - 1;
       double perStep = (full.seconds() - prefill.seconds()) / repeats / steps;
