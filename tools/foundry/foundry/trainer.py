@@ -1,8 +1,11 @@
 """The weight trainer: turns a model pack and a JSONL shard into a new pack.
 
-Shards use the layouts TRL's trainers read: SFT rows {"prompt", "completion"}; DPO rows
+Shards use the layouts TRL's trainers read: SFT rows {"prompt", "completion"}; DPO and RPO rows
 {"prompt", "chosen", "rejected"} (prompt = the templated prompt, completions without the stop
-string, which is appended here). DPO uses the starting policy as its frozen reference.
+string, which is appended here). DPO uses the starting policy as its frozen reference. RPO is DPO
+plus ``--alpha`` times the chosen completion's negative log-likelihood per token (the DPO+NLL loss
+of iterative reasoning preference optimisation, arXiv 2404.19733), which keeps the chosen chains'
+own probability from falling while the margin grows.
 The SAE is carried over unchanged; the new manifest names the old version as its parent.
 
   python3 -m foundry.trainer --pack models/arith --shard corrections.jsonl --mode dpo \
@@ -54,7 +57,7 @@ def read_shard(path, mode):
                 row = json.loads(line)
             except json.JSONDecodeError as e:
                 raise SystemExit(f"{path}:{n}: not JSON: {e}")
-            need = ["prompt", "completion"] if mode == "sft" else ["prompt", "chosen", "rejected"]
+            need = ["prompt", "completion"] if mode == "sft" else ["prompt", "chosen", "rejected"]  # dpo, rpo
             missing = [k for k in need if not isinstance(row.get(k), str)]
             if missing:
                 raise SystemExit(f"{path}:{n}: {mode} row lacks string field(s) {missing}")
@@ -82,17 +85,30 @@ def sequence_logprob(model, tok, pairs):
     return (logp * tgt).sum(-1), tgt.sum(-1)
 
 
+def preference_loss(model, reference, tok, chosen, rejected, beta, alpha):
+    """DPO on (prompt, completion) pairs against a frozen reference, plus alpha times the chosen
+    completions' mean per-token negative log-likelihood (alpha 0: plain DPO; alpha > 0: RPO)."""
+    pc, nc = sequence_logprob(model, tok, chosen)
+    pr, _ = sequence_logprob(model, tok, rejected)
+    with torch.no_grad():
+        rc, _ = sequence_logprob(reference, tok, chosen)
+        rr, _ = sequence_logprob(reference, tok, rejected)
+    loss = -F.logsigmoid(beta * ((pc - rc) - (pr - rr))).mean()
+    return loss + alpha * (-pc / nc).mean() if alpha else loss
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser(description="SFT or DPO a model pack on a JSONL shard; writes a new pack.")
+    ap = argparse.ArgumentParser(description="SFT, DPO or RPO (DPO+NLL) a model pack on a JSONL shard; writes a new pack.")
     ap.add_argument("--pack", required=True)
     ap.add_argument("--shard", required=True)
-    ap.add_argument("--mode", choices=["sft", "dpo"], required=True)
+    ap.add_argument("--mode", choices=["sft", "dpo", "rpo"], required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--version", required=True)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--beta", type=float, default=0.1, help="DPO temperature")
+    ap.add_argument("--alpha", type=float, default=1.0, help="RPO: weight of the chosen chains' per-token NLL")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     a = ap.parse_args(argv)
@@ -102,7 +118,7 @@ def main(argv=None):
     manifest, model, sae, tok = load_pack(a.pack)
     rows = read_shard(a.shard, a.mode)
     stop = manifest["stop_strings"][0] if manifest["stop_strings"] else ""
-    reference = copy.deepcopy(model).eval() if a.mode == "dpo" else None
+    reference = copy.deepcopy(model).eval() if a.mode != "sft" else None
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.0)
     model.train()
     t0, log = time.time(), []
@@ -113,12 +129,7 @@ def main(argv=None):
         else:
             chosen = [(r["prompt"], continuation(r["prompt"], r["chosen"], stop)) for r in batch]
             rejected = [(r["prompt"], continuation(r["prompt"], r["rejected"], stop)) for r in batch]
-            pc, _ = sequence_logprob(model, tok, chosen)
-            pr, _ = sequence_logprob(model, tok, rejected)
-            with torch.no_grad():
-                rc, _ = sequence_logprob(reference, tok, chosen)
-                rr, _ = sequence_logprob(reference, tok, rejected)
-            loss = -F.logsigmoid(a.beta * ((pc - rc) - (pr - rr))).mean()
+            loss = preference_loss(model, reference, tok, chosen, rejected, a.beta, a.alpha if a.mode == "rpo" else 0.0)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

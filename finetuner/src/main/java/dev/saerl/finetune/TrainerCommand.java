@@ -18,7 +18,7 @@ import java.util.function.Consumer;
 
 /**
  * The weight trainer, an external command: a pack and a shard in, a new pack out. The template's
- * words may hold {pack}, {shard}, {mode} (sft or dpo), {out} and {version}; a word {mode-args}
+ * words may hold {pack}, {shard}, {mode} (sft, dpo or rpo), {out} and {version}; a word {mode-args}
  * stands for extra words per mode. The default runs the
  * foundry's PyTorch trainer on the bundled model; a GPU user points it at their own TRL script.
  *

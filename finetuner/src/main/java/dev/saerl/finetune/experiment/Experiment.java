@@ -35,28 +35,38 @@ import java.util.function.IntFunction;
  * The training comparison of EXPERIMENT.md for the two arms whose data is the model's own samples:
  * STaR (SFT on the model's own correct samples of KNOWN-train) and steered STaR (the same, with the
  * method's validated plan added at the first answer token while sampling, so steering only raises
- * the yield of correct samples). Each arm keeps its own chain of versions from the same base, over
+ * the yield of correct samples), and with {@link Settings#rpo} RPO on shared-prefix pairs (DPO+NLL:
+ * per KNOWN-train problem half the samples drawn with the plan and half without, on the same
+ * streams; where one of a stream's two samples is correct and the other is not, the correct one is
+ * chosen against the other; the two share every random draw, and the prompt, so the pair differs
+ * only by what the push changed). Each arm keeps its own chain of versions from the same base, over
  * {@code rounds} rounds and {@code seeds} seeds.
  *
  * <p>Equal compute, on the same draws: in a round, steered STaR draws {@code samples} samples per
  * KNOWN-train problem; STaR draws the same first {@code samples} streams and then more passes of
  * one sample per problem until its generated tokens reach the steered arm's, which in round 1
  * include everything finding the plan cost (natural samples of select A and B, the validation
- * regenerations). Both train the same trainer steps at the same batch from their own parent. A
+ * regenerations). Both train the same trainer steps at the same batch from their own parent. RPO
+ * generates as many samples as steered STaR (half pushed, half not) and trains {@link #RPO_BATCH}
+ * pairs for three quarters of the steps: a pair step runs the policy forward and backward on two
+ * sequences and the reference forward on both, 2 x (6N + 2N) = 16N per pair token against SFT's
+ * 6N, so 8 pairs x 0.75 steps cost what 16 rows x 1 step cost. A
  * seed moves every training draw, the plan's discovery and the trainer's seed; the evaluation
  * streams are one set for every version, so every comparison is paired draw for draw.
  *
  * <p>Evaluation: per UNKNOWN problem, pass@1 over {@code evalSamples} samples and greedy; pass@1 on
  * KNOWN-val beside it. UNKNOWN only measures: nothing here reads it to choose. Compute per row is
- * the arm's cumulative generated and trained tokens and EXPERIMENT.md's FLOP proxy 2N x generated +
- * 6N x trained (N: the pack's parameter count; evaluation is not counted, as every version gets the
- * same).
+ * the arm's cumulative generated, trained and forward-only (RPO's reference) tokens and EXPERIMENT.md's
+ * FLOP proxy 2N x (generated + forward-only) + 6N x trained (N: the pack's parameter count; evaluation
+ * is not counted, as every version gets the same).
  */
 public final class Experiment {
   /** The foundry trainer's batch, passed to it explicitly so the trained-token count is exact in expectation. */
   public static final int TRAINER_BATCH = 16;
   /** Passes of one sample per problem STaR may add to reach the steered arm's tokens (a bound, never expected). */
   static final int MAX_EXTRA_PASSES = 200;
+  /** Pairs per RPO step (at three quarters of the SFT steps: the same trained FLOPs, see the class comment). */
+  public static final int RPO_BATCH = 8;
 
   /**
    * @param planSamples natural samples per select A/B problem for finding the plan
@@ -65,10 +75,11 @@ public final class Experiment {
    *     has at least this probability under its own unsteered parent (teacher-forced; 0: every
    *     correct sample), so text that only the push wrote is not taught; the scoring pass counts
    *     as generated tokens
+   * @param rpo also run the RPO arm
    */
   public record Settings(int seeds, int rounds, int samples, int evalSamples, int planSamples, float temperature,
                          int trainerSteps, int maxNewTokens, int batch, int threads, long evalSeed, double minTokenProb,
-                         Path work) {}
+                         boolean rpo, Path work) {}
 
   /** The dataset's problems by split (one phrasing per group). */
   public record Splits(List<ModeGates.Problem> train, List<ModeGates.Problem> selectA, List<ModeGates.Problem> selectB,
@@ -76,12 +87,13 @@ public final class Experiment {
 
   /**
    * One row of the table; {@code seed} null: the mean over seeds (its tests over problems' means).
-   * {@code kind}: base, baseline (STaR) or saerl (steered STaR).
+   * {@code kind}: base, baseline (STaR) or saerl (steered STaR, RPO). {@code shardRows}: the SFT rows
+   * or the RPO pairs trained on (0: nothing to train, the version is its parent's).
    */
   public record Row(String arm, String kind, int round, Integer seed, String version,
                     @JsonProperty("pass_at_1") double passAt1, double ciLow, double ciHigh, double greedy,
                     @JsonProperty("known_val_pass_at_1") double knownValPassAt1, long generatedTokens, long trainedTokens,
-                    double computeFlops, Double pVsBase, Double pVsStar, Double greedyPVsBase, Integer shardRows,
+                    long forwardTokens, double computeFlops, Double pVsBase, Double pVsStar, Double greedyPVsBase, Integer shardRows,
                     Double trainingYield) {}
 
   /** A seed's plan as found on the base model. */
@@ -122,7 +134,7 @@ public final class Experiment {
         + "problems; N = %,d parameters", base.version(), splits.train().size(), splits.selectA().size(),
         splits.selectB().size(), splits.val().size(), splits.unknown().size(), n));
     Scores baseScores = evaluate(base, splits);
-    rows.add(row("base", "base", 0, null, base.version(), baseScores, baseScores, null, 0, 0, n, null, null));
+    rows.add(row("base", "base", 0, null, base.version(), baseScores, baseScores, null, new long[3], n, null, null));
     say.accept(String.format(Locale.ROOT, "base: UNKNOWN pass@1 %.3f, greedy %.3f, KNOWN-val pass@1 %.3f",
         mean(baseScores.passAt1()), mean(baseScores.greedy()), baseScores.knownVal()));
     Map<String, List<Scores>> byArmRound = new LinkedHashMap<>();
@@ -132,8 +144,11 @@ public final class Experiment {
       say.accept("seed " + seed + ": plan " + (plan.found() ? "found: " : "none: ") + plan.why());
       ModelPack star = base;
       ModelPack steered = base;
-      long[] starCost = new long[2]; // generated, trained
-      long[] steeredCost = new long[2];
+      ModelPack rpo = base;
+      Scores rpoScores = baseScores;
+      long[] starCost = new long[3]; // generated, trained, forward-only
+      long[] steeredCost = new long[3];
+      long[] rpoCost = new long[3];
       for (int round = 1; round <= s.rounds(); round++) {
         long stream = Rollouts.mix(seed, round, 0x57A5L);
         // steered STaR first: its generated tokens (with, in round 1, what finding the plan cost) are STaR's budget
@@ -164,18 +179,38 @@ public final class Experiment {
         starCost[1] += starRun.trainedTokens();
         star = starRun.pack();
         Scores starScores = evaluate(star, splits);
-        rows.add(row("star", "baseline", round, seed, star.version(), starScores, baseScores, null, starCost[0], starCost[1], n,
+        rows.add(row("star", "baseline", round, seed, star.version(), starScores, baseScores, null, starCost, n,
             starRun.rows(), starRun.yield()));
         byArmRound.computeIfAbsent("star|" + round, k -> new ArrayList<>()).add(starScores);
         String line = String.format(Locale.ROOT, "seed %d round %d: STaR %.3f (%d rows, yield %.2f)", seed, round,
             mean(starScores.passAt1()), starRun.rows(), starRun.yield());
         if (steeredRun != null) {
           rows.add(row("steered-star", "saerl", round, seed, steered.version(), steeredScores, baseScores, starScores,
-              steeredCost[0], steeredCost[1], n, steeredRun.rows(), steeredRun.yield()));
+              steeredCost, n, steeredRun.rows(), steeredRun.yield()));
           byArmRound.computeIfAbsent("steered-star|" + round, k -> new ArrayList<>()).add(steeredScores);
           line += String.format(Locale.ROOT, ", steered STaR %.3f (%d rows, yield %.2f%s)", mean(steeredScores.passAt1()),
               steeredRun.rows(), steeredRun.yield(), s.minTokenProb() > 0
                   ? ", " + dropped + " correct samples dropped as implausible unsteered" : "");
+        }
+        if (plan.found() && s.rpo()) {
+          int half = Math.max(1, s.samples() / 2);
+          float[] v = plan.vector();
+          List<Draw> pushed = draw(rpo, splits.train(), 0, half, stream, pos -> Steering.window(v, pos, pos + 1));
+          List<Draw> natural = draw(rpo, splits.train(), 0, half, stream, pos -> Steering.NONE);
+          rpoCost[0] += tokens(pushed) + tokens(natural) + (round == 1 ? plan.generatedTokens() : 0);
+          Trained rpoRun = trainPairs(rpo, splits.train(), pushed, natural, half, dataset + "-rpo-s" + seed + "-r" + round,
+              seed);
+          rpoCost[1] += rpoRun.trainedTokens();
+          rpoCost[2] += rpoRun.forwardTokens();
+          if (rpoRun.rows() > 0) { // no pair: nothing to train, the version stays its parent
+            rpo = rpoRun.pack();
+            rpoScores = evaluate(rpo, splits);
+          }
+          rows.add(row("rpo", "saerl", round, seed, rpo.version(), rpoScores, baseScores, starScores, rpoCost, n,
+              rpoRun.rows(), rpoRun.yield()));
+          byArmRound.computeIfAbsent("rpo|" + round, k -> new ArrayList<>()).add(rpoScores);
+          line += String.format(Locale.ROOT, ", RPO %.3f (%d pairs%s)", mean(rpoScores.passAt1()), rpoRun.rows(),
+              rpoRun.rows() == 0 ? ": no change" : "");
         }
         say.accept(line);
       }
@@ -196,10 +231,11 @@ public final class Experiment {
       List<Scores> star = byArmRound.get("star|" + round);
       Scores vsStar = arm.equals("star") || star == null || star.size() != e.getValue().size() ? null : average(star);
       List<Row> ofSeeds = rows.stream().filter(r -> r.arm().equals(arm) && r.round() == round && r.seed() != null).toList();
-      long gen = (long) ofSeeds.stream().mapToLong(Row::generatedTokens).average().orElse(0);
-      long trained = (long) ofSeeds.stream().mapToLong(Row::trainedTokens).average().orElse(0);
-      Row r = row(arm, ofSeeds.get(0).kind(), round, null, "mean of " + ofSeeds.size() + " seeds", mean, base, vsStar, gen,
-          trained, n, null, ofSeeds.stream().mapToDouble(Row::trainingYield).average().orElse(Double.NaN));
+      long[] cost = {(long) ofSeeds.stream().mapToLong(Row::generatedTokens).average().orElse(0),
+          (long) ofSeeds.stream().mapToLong(Row::trainedTokens).average().orElse(0),
+          (long) ofSeeds.stream().mapToLong(Row::forwardTokens).average().orElse(0)};
+      Row r = row(arm, ofSeeds.get(0).kind(), round, null, "mean of " + ofSeeds.size() + " seeds", mean, base, vsStar, cost,
+          n, null, ofSeeds.stream().mapToDouble(Row::trainingYield).average().orElse(Double.NaN));
       out.add(r);
     }
     return out;
@@ -220,15 +256,16 @@ public final class Experiment {
     return new Scores(p, greedy, val);
   }
 
+  /** {@code cost}: the arm's cumulative generated, trained and forward-only tokens. */
   private Row row(String arm, String kind, int round, Integer seed, String version, Scores x, Scores base, Scores star,
-                  long generated, long trained, long n, Integer shardRows, Double yield) {
+                  long[] cost, long n, Integer shardRows, Double yield) {
     double m = mean(x.passAt1());
     double se = se(x.passAt1());
     Double pBase = arm.equals("base") ? null : PairedQueries.of(x.passAt1(), base.passAt1()).p();
     Double pStar = star == null ? null : PairedQueries.of(x.passAt1(), star.passAt1()).p();
     Double greedyP = arm.equals("base") || seed == null ? null : mcnemar(x.greedy(), base.greedy());
     return new Row(arm, kind, round, seed, version, m, m - 1.96 * se, m + 1.96 * se, mean(x.greedy()), x.knownVal(),
-        generated, trained, 2.0 * n * generated + 6.0 * n * trained, pBase, pStar, greedyP, shardRows, yield);
+        cost[0], cost[1], cost[2], 2.0 * n * (cost[0] + cost[2]) + 6.0 * n * cost[1], pBase, pStar, greedyP, shardRows, yield);
   }
 
   /** Exact McNemar on greedy outcomes (1 or 0 per problem). */
@@ -272,7 +309,8 @@ public final class Experiment {
     }
   }
 
-  private record Trained(ModelPack pack, int rows, double yield, long trainedTokens) {}
+  /** {@code forwardTokens}: teacher-forced without a backward pass (RPO's reference); {@code yield}: rows per draw. */
+  private record Trained(ModelPack pack, int rows, double yield, long trainedTokens, long forwardTokens) {}
 
   /** Draws with the implausible correct ones marked incorrect (not trained on), how many, and the tokens scored. */
   private record Plausible(List<Draw> draws, int dropped, long scoredTokens) {}
@@ -345,7 +383,51 @@ public final class Experiment {
         Map.of("sft", List.of("--batch", Integer.toString(TRAINER_BATCH), "--seed", Integer.toString(seed))));
     ModelPack pack = seeded.train(parent.dir(), shard, "sft", out, version, this::trainerLine);
     long trained = (long) Math.round((double) tokens / rows * s.trainerSteps() * TRAINER_BATCH);
-    return new Trained(pack, rows, (double) rows / drawn.size(), trained);
+    return new Trained(pack, rows, (double) rows / drawn.size(), trained, 0);
+  }
+
+  /**
+   * RPO on the shared-prefix pairs of {@code pushed} and {@code natural} (the same problems, {@code k}
+   * samples each on the same streams): where exactly one of a stream's two samples is correct, it is
+   * chosen against the other. No pair: nothing is trained and the parent is returned.
+   */
+  private Trained trainPairs(ModelPack parent, List<ModeGates.Problem> train, List<Draw> pushed, List<Draw> natural, int k,
+                             String version, int seed) throws IOException, InterruptedException {
+    Path shard = s.work().resolve("shards").resolve(version + ".jsonl");
+    Files.createDirectories(shard.getParent());
+    ObjectMapper json = new ObjectMapper();
+    int pairs = 0;
+    long tokens = 0;
+    try (OnnxGenerator g = new OnnxGenerator(parent, 1); BufferedWriter w = Files.newBufferedWriter(shard)) {
+      for (int j = 0; j < pushed.size(); j++) {
+        Draw a = pushed.get(j);
+        Draw b = natural.get(j);
+        if (a.correct() == b.correct()) {
+          continue;
+        }
+        Draw chosen = a.correct() ? a : b;
+        Draw rejected = a.correct() ? b : a;
+        ModeGates.Problem p = train.get(j / k);
+        String prompt = parent.prompt(p.question());
+        w.write(json.writeValueAsString(Map.of("prompt", prompt, "chosen", chosen.text(), "rejected", rejected.text(),
+            "group_id", p.groupId())));
+        w.newLine();
+        pairs++;
+        tokens += g.tokenizer().encode(prompt + chosen.text(), parent.addBos()).length
+            + g.tokenizer().encode(prompt + rejected.text(), parent.addBos()).length + 2; // and the stop strings
+      }
+    }
+    if (pairs == 0) {
+      return new Trained(parent, 0, 0, 0, 0);
+    }
+    int steps = Math.max(1, Math.round(s.trainerSteps() * 0.75f));
+    Path out = s.work().resolve("packs").resolve(version);
+    TrainerCommand seeded = new TrainerCommand(trainer.template(), trainer.workDir(), trainer.timeout(),
+        Map.of("rpo", List.of("--batch", Integer.toString(RPO_BATCH), "--seed", Integer.toString(seed),
+            "--steps", Integer.toString(steps))));
+    ModelPack pack = seeded.train(parent.dir(), shard, "rpo", out, version, this::trainerLine);
+    long trained = (long) Math.round((double) tokens / pairs * steps * RPO_BATCH);
+    return new Trained(pack, pairs, (double) pairs / pushed.size(), trained, trained);
   }
 
   /**
