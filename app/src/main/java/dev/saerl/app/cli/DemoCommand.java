@@ -63,6 +63,11 @@ public final class DemoCommand implements Callable<Integer> {
       + "it (default: ${DEFAULT-VALUE}).")
   int testTimeSamples;
 
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the table here as {\"pack\", \"dataset\", "
+      + "\"rows\": [...]}, the rows of saerl experiment's JSON (greedy accuracy; pass_at_1 and compute_flops null: the demo "
+      + "scores greedy and counts no compute) (default: none).")
+  Path json;
+
   @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
@@ -80,7 +85,8 @@ public final class DemoCommand implements Callable<Integer> {
     prepare(dataDir);
     Path log = LogFile.start(dataDir.resolve("saerl.log"));
     Demo demo = new Demo(new Demo.Settings(dataDir, pack, dataset, queries, rounds, samples, corrections, rlEvaluations,
-        trainerSteps, validationQueries, strengths, threads, trainer, examinerUrl, testTimeSamples), System.out);
+        trainerSteps, validationQueries, strengths, threads, trainer, examinerUrl, testTimeSamples,
+        json == null ? null : json.toAbsolutePath()), System.out);
     try {
       demo.run();
     } catch (Exception | Error e) {

@@ -39,6 +39,10 @@ import dev.saerl.workers.pack.Adapter;
 import dev.saerl.workers.pack.ModelPack;
 import dev.saerl.workers.pack.ModelVersions;
 import dev.saerl.workers.sae.OnnxSparseAutoencoder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.saerl.core.stats.McNemar;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -47,6 +51,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -75,7 +80,7 @@ public final class Demo {
   public record Settings(Path dataDir, Path pack, Path dataset, int queries, int rounds, int samples,
                          int correctionsPerRound, int rlEvaluations, int trainerSteps, int validationQueries,
                          List<Float> strengths, int threads, TrainerCommand trainer, java.net.URI examiner,
-                         int testTimeSamples) {
+                         int testTimeSamples, Path json) {
     /** The dataset's name in every record, version and report section: its file name without the extension. */
     public String datasetName() {
       String file = dataset.getFileName().toString();
@@ -85,9 +90,19 @@ public final class Demo {
     }
   }
 
-  /** One line of the result table. */
+  /** One line of the result table; {@code unknownCorrect}: per UNKNOWN query, whether the greedy answer verified. */
   public record Row(int round, String arm, String version, double heldOutKnown, Evaluation unknown, boolean accepted,
-                    String note) {}
+                    String note, boolean[] unknownCorrect) {
+    /** base; saerl (trained on the plan arm's corrections); baseline (STaR, resample-DPO); control (random direction). */
+    public String kind() {
+      return switch (arm) {
+        case "base" -> "base";
+        case "star", "resample-dpo" -> "baseline";
+        case "random-direction" -> "control";
+        default -> "saerl";
+      };
+    }
+  }
 
   /**
    * Fix rates of one round, per arm (samples fixed at any strength / samples), counted as the Streams app counts
@@ -197,10 +212,10 @@ public final class Demo {
         boolean[] currentHeldOut;
         try (OnnxGenerator g = new OnnxGenerator(current, s.threads())) {
           currentHeldOut = heldOutResults(evaluator, g, heldOut, null, "base: held-out KNOWN");
-          Evaluation e = Evaluator.accuracy(dataset, current.version(), null, "base", 0,
-              evaluator.correct(g, unknown, null, progress("base: UNKNOWN", unknown.size())));
+          boolean[] ok = evaluator.correct(g, unknown, null, progress("base: UNKNOWN", unknown.size()));
+          Evaluation e = Evaluator.accuracy(dataset, current.version(), null, "base", 0, ok);
           publish(client, topics, e);
-          rows.add(new Row(0, "base", current.version(), rate(currentHeldOut), e, true, ""));
+          rows.add(new Row(0, "base", current.version(), rate(currentHeldOut), e, true, "", ok));
           say(String.format("base %s: UNKNOWN %.3f [%.3f, %.3f], held-out KNOWN %.3f", current.version(), e.getRate(),
               e.getCiLow(), e.getCiHigh(), rate(currentHeldOut)));
         }
@@ -222,6 +237,10 @@ public final class Demo {
           }
         }
         printTable();
+        if (s.json() != null) {
+          writeJson(s.json());
+          say("table written to " + s.json());
+        }
         if (s.examiner() != null) {
           labelFeatures(client, topics, streams.url());
         }
@@ -519,7 +538,7 @@ public final class Demo {
       for (int i = 0; i < rows.size(); i++) {
         Row r = rows.get(i);
         if (r.version().equals(best.version())) {
-          rows.set(i, new Row(r.round(), r.arm(), r.version(), r.heldOutKnown(), r.unknown(), true, r.note()));
+          rows.set(i, new Row(r.round(), r.arm(), r.version(), r.heldOutKnown(), r.unknown(), true, r.note(), r.unknownCorrect()));
         }
       }
       String method = best.version().substring(base.length() + 1);
@@ -555,15 +574,16 @@ public final class Demo {
   private void evaluate(Properties client, Topics topics, ModelPack pack, String arm, int round, boolean[] heldOutOk, boolean accepted,
                         Evaluator evaluator, List<Query> unknown, SteeringPlan plan, long used) throws Exception {
     Evaluation e;
+    boolean[] ok;
     try (OnnxGenerator g = new OnnxGenerator(pack, s.threads())) {
-      e = Evaluator.accuracy(dataset, pack.version(), plan == null ? null : plan.getPlanVersion(), arm, round,
-          evaluator.correct(g, unknown, null, progress(arm + ": UNKNOWN", unknown.size())));
+      ok = evaluator.correct(g, unknown, null, progress(arm + ": UNKNOWN", unknown.size()));
+      e = Evaluator.accuracy(dataset, pack.version(), plan == null ? null : plan.getPlanVersion(), arm, round, ok);
     }
     publish(client, topics, e);
     publish(client, topics, ModelVersions.of(pack, pack.adapter() != null ? VersionKind.ADAPTER : VersionKind.WEIGHTS,
         arm + "-candidate", plan == null ? null : plan.getPlanVersion(), used));
     double heldOut = rate(heldOutOk);
-    rows.add(new Row(round, arm, pack.version(), heldOut, e, false, ""));
+    rows.add(new Row(round, arm, pack.version(), heldOut, e, false, "", ok));
     say(String.format("round %d %s: UNKNOWN %.3f [%.3f, %.3f], held-out KNOWN %.3f%s", round, arm, e.getRate(), e.getCiLow(),
         e.getCiHigh(), heldOut, accepted ? " (best so far)" : ""));
   }
@@ -628,6 +648,50 @@ public final class Demo {
     } else if (record instanceof ModelVersion v) {
       producer.send(topics.get(TopicSpecs.MODEL_VERSIONS).record(v.getVersion(), v)).get();
     }
+  }
+
+  /**
+   * The table as {@code saerl experiment}'s JSON rows: the demo scores greedy only, so {@code pass_at_1}
+   * is null and {@code greedy} carries the UNKNOWN accuracy with its Wilson interval; p-values are exact
+   * two-sided McNemar tests on the same queries against the base and against the round's STaR; the
+   * demo counts no compute ({@code compute_flops} null: `saerl experiment` does).
+   */
+  List<Map<String, Object>> jsonRows() {
+    Row base = rows.get(0);
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Row r : rows) {
+      Row star = rows.stream().filter(x -> x.round() == r.round() && x.arm().equals("star")).findFirst().orElse(null);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("arm", r.arm());
+      m.put("kind", r.kind());
+      m.put("round", r.round());
+      m.put("seed", null);
+      m.put("version", r.version());
+      m.put("pass_at_1", null);
+      m.put("ci_low", r.unknown().getCiLow());
+      m.put("ci_high", r.unknown().getCiHigh());
+      m.put("greedy", r.unknown().getRate());
+      m.put("compute_flops", null);
+      m.put("p_vs_base", r == base ? null : mcnemar(r.unknownCorrect(), base.unknownCorrect()));
+      m.put("p_vs_star", star == null || star == r ? null : mcnemar(r.unknownCorrect(), star.unknownCorrect()));
+      m.put("held_out_known", r.heldOutKnown());
+      m.put("accepted", r.accepted());
+      out.add(m);
+    }
+    return out;
+  }
+
+  private static double mcnemar(boolean[] a, boolean[] b) {
+    int[] bc = McNemar.discordant(a, b);
+    return McNemar.twoSided(bc[0], bc[1]);
+  }
+
+  private void writeJson(Path file) throws IOException {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("pack", s.pack().toString());
+    doc.put("dataset", s.dataset().toString());
+    doc.put("rows", jsonRows());
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), doc);
   }
 
   private void printTable() {

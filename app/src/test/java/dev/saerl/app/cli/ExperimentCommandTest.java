@@ -21,9 +21,10 @@ import picocli.CommandLine;
 /**
  * A reduced `saerl experiment` on models/modes (one seed, one round, a few samples, a few trainer
  * steps), read back from its JSON and its shards: the table has the issue's fields, every trained
- * row is a KNOWN-train sample, STaR got at least the steered arm's generated tokens, and the
- * plausibility filter keeps out of training the openings only the push writes. The full tables are
- * in docs/finetune.md.
+ * row is a KNOWN-train sample, STaR got at least the steered arm's generated tokens, the
+ * plausibility filter keeps out of training the openings only the push writes, and every RPO pair
+ * is a right chain against a wrong one by the dataset's own answers. The full tables are in
+ * docs/finetune.md.
  */
 @Tag("integration")
 class ExperimentCommandTest {
@@ -106,6 +107,51 @@ class ExperimentCommandTest {
     }
     assertTrue(rows > 0, "some rows were trained on");
     assertEquals(List.of(), outside, "every row's group is KNOWN-train");
+  }
+
+  /**
+   * RPO's pairs, judged by the dataset's reference answers (not by the labels the experiment
+   * computed): the chosen chain ends in the problem's answer and the rejected one does not, and the
+   * arm's row counts the reference's forward passes.
+   */
+  @Test
+  void everyRpoPairIsARightChainAgainstAWrongOne() throws Exception {
+    Path root = GatesCommandTest.repo();
+    ObjectMapper json = new ObjectMapper();
+    java.util.Map<String, String> answers = new java.util.HashMap<>();
+    for (String line : Files.readAllLines(root.resolve("datasets/modes.jsonl"))) {
+      JsonNode q = json.readTree(line);
+      answers.put(q.path("group_id").asText(), q.path("answer").asText());
+    }
+    Path shard = dir.resolve("work").resolve("shards").resolve("modes-rpo-s1-r1.jsonl");
+    assertTrue(Files.exists(shard), "the RPO arm trained");
+    List<String> wrong = new ArrayList<>();
+    int pairs = 0;
+    for (String line : Files.readAllLines(shard)) {
+      JsonNode row = json.readTree(line);
+      String answer = answers.get(row.path("group_id").asText());
+      if (!answer.equals(finalAnswer(row.path("chosen").asText())) || answer.equals(finalAnswer(row.path("rejected").asText()))) {
+        wrong.add(answer + ": " + row);
+      }
+      pairs++;
+    }
+    assertTrue(pairs > 0, "some pairs");
+    assertEquals(0, wrong.size(), wrong.size() + " of " + pairs + " pairs have a chosen chain that is not right or a "
+        + "rejected one that is, e.g. " + wrong.subList(0, Math.min(3, wrong.size())));
+    JsonNode rpo = null;
+    for (JsonNode r : doc.path("rows")) {
+      if (r.path("arm").asText().equals("rpo")) {
+        rpo = r;
+      }
+    }
+    assertTrue(rpo != null, "an RPO row");
+    assertEquals(pairs, rpo.path("shard_rows").asInt(), rpo.toString());
+    assertTrue(rpo.path("forward_tokens").asLong() > 0 && rpo.path("p_vs_star").isNumber(), rpo.toString());
+  }
+
+  private static String finalAnswer(String chain) {
+    var m = java.util.regex.Pattern.compile("The answer is (-?\\d+)").matcher(chain);
+    return m.find() ? m.group(1) : null;
   }
 
   /**

@@ -31,7 +31,7 @@ class DemoTest {
         dev.saerl.app.serve.OpenAiServer.Config.loopback(0))) {
       demo = new Demo(new Demo.Settings(dir.resolve("demo"), root.resolve("models/arith"),
           root.resolve("datasets/arith.jsonl"), 90, 1, 2, 4, 3, 2, 12, List.of(0.1f), 1, TrainerCommand.foundry(root, 2),
-          java.net.URI.create(serve.url()), 2), new PrintStream(console, true, StandardCharsets.UTF_8));
+          java.net.URI.create(serve.url()), 2, dir.resolve("table.json")), new PrintStream(console, true, StandardCharsets.UTF_8));
       report = demo.run();
     }
     String out = console.toString(StandardCharsets.UTF_8);
@@ -49,6 +49,28 @@ class DemoTest {
     assertTrue(html.contains("<svg") && html.contains("feature-rl") && html.contains("Top features"), "report has plots and features");
     assertTrue(html.contains("Test-time steering (no training)"), "report has the test-time row");
     assertTrue(Files.exists(dir.resolve("demo/packs/arith-r1-feature-rl/manifest.json")), "adapter version is a pack");
+    // --json: the rows of saerl experiment's table, each arm of its kind, McNemar against the base and the round's STaR
+    var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("table.json").toFile()).path("rows");
+    assertEquals(demo.rows().size(), json.size(), json.toString());
+    for (int i = 0; i < json.size(); i++) {
+      var j = json.get(i);
+      Demo.Row r = demo.rows().get(i);
+      assertEquals(r.arm(), j.path("arm").asText());
+      assertEquals(r.unknown().getRate(), j.path("greedy").asDouble(), 1e-12);
+      for (String f : List.of("kind", "round", "seed", "version", "pass_at_1", "ci_low", "ci_high", "compute_flops",
+          "p_vs_base", "p_vs_star")) {
+        assertTrue(j.has(f), j + " has " + f);
+      }
+      String kind = switch (r.arm()) {
+        case "base" -> "base";
+        case "star", "resample-dpo" -> "baseline";
+        case "random-direction" -> "control";
+        default -> "saerl";
+      };
+      assertEquals(kind, j.path("kind").asText(), j.toString());
+      assertEquals(i == 0, j.path("p_vs_base").isNull(), j.toString());
+      assertEquals(r.arm().equals("base") || r.arm().equals("star"), j.path("p_vs_star").isNull(), j.toString());
+    }
     assertTrue(html.matches("(?s).*&ldquo;.*&rdquo; \\([0-9]+% of [0-9]+; arith-base-v1\\).*"),
         "the examiner's labels with their detection scores and model are in the report");
   }

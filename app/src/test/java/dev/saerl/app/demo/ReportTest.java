@@ -17,7 +17,7 @@ class ReportTest {
   Path dir;
 
   private static Demo.Row row(int round, String arm, boolean... ok) {
-    return new Demo.Row(round, arm, "gsm8k-r" + round + "-" + arm, 0.5, Evaluator.accuracy("gsm8k", "v", null, arm, round, ok), false, "");
+    return new Demo.Row(round, arm, "gsm8k-r" + round + "-" + arm, 0.5, Evaluator.accuracy("gsm8k", "v", null, arm, round, ok), false, "", ok);
   }
 
   @Test
