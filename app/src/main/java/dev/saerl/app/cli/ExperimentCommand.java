@@ -21,16 +21,15 @@ import picocli.CommandLine.Option;
 @Command(name = "experiment", mixinStandardHelpOptions = true,
     description = {"The training comparison of ../shared/EXPERIMENT.md for STaR (SFT on the model's own correct samples of",
         "KNOWN-train) and steered STaR (the same, with the method's plan, found without labels on select A and validated",
-        "on select B, added at the first answer token while sampling), and RPO (DPO+NLL) on shared-prefix pairs: half the",
-        "samples drawn with the plan and half without on the same streams, the correct one of a stream's two chosen",
-        "against the other where they differ. Each arm keeps its own chain of versions from the",
-        "pack over --rounds rounds, for each of --seeds seeds, at equal compute: STaR draws the same streams and then",
-        "more until its generated tokens match the steered arm's (which, in round 1, include finding the plan); both",
-        "train the same steps, RPO 8 pairs for 3/4 of them (the same trained FLOPs). Every version is scored on UNKNOWN",
-        "(pass@1 over --eval-samples samples, the same streams",
-        "for every version, and greedy) and on KNOWN-val; UNKNOWN only measures. Prints the table (compute as",
-        "EXPERIMENT.md's FLOP proxy, paired signed-rank p against the base and against STaR) and writes it with --json.",
-        "Splits are `saerl ingest`'s default, by group, one phrasing per group."})
+        "on select B, added at the first answer token while sampling), and with --rpo RPO (DPO+NLL) on shared-prefix",
+        "pairs: half the samples drawn with the plan and half without on the same streams, the correct one of a stream's",
+        "two chosen against the other where they differ. Each arm keeps its own chain of versions from the pack over",
+        "--rounds rounds, for each of --seeds seeds, at equal compute: STaR draws the same streams and then more until its",
+        "generated tokens match the steered arm's (which, in round 1, include finding the plan); both train the same",
+        "steps, RPO 8 pairs for 3/4 of them (the same trained FLOPs). Every version is scored on UNKNOWN (pass@1 over",
+        "--eval-samples samples, the same streams for every version, and greedy) and on KNOWN-val; UNKNOWN only measures.",
+        "Prints the table (compute as EXPERIMENT.md's FLOP proxy, paired signed-rank p against the base and against STaR)",
+        "and writes it with --json. Splits are `saerl ingest`'s default, by group, one phrasing per group."})
 public final class ExperimentCommand implements Callable<Integer> {
   @Option(names = "--pack", defaultValue = "models/modes", description = "The base pack (default ${DEFAULT-VALUE}).")
   Path pack;
@@ -70,8 +69,8 @@ public final class ExperimentCommand implements Callable<Integer> {
       + "generated compute); 0 keeps every correct sample (default ${DEFAULT-VALUE}).")
   double minTokenProb;
 
-  @Option(names = "--rpo", negatable = true, defaultValue = "true", fallbackValue = "true", description = "Run the RPO "
-      + "arm too (--no-rpo: STaR and steered STaR only) (default ${DEFAULT-VALUE}).")
+  @Option(names = "--rpo", description = "Also run the RPO arm (DPO+NLL on shared-prefix pairs; on models/modes it lost "
+      + "to STaR at every round and adds about half the run time: docs/finetune.md).")
   boolean rpo;
 
   @Option(names = "--max-new-tokens", defaultValue = "120", description = "Generation budget per sample (default ${DEFAULT-VALUE}).")

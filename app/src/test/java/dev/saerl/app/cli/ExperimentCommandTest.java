@@ -40,7 +40,7 @@ class ExperimentCommandTest {
     Path json = dir.resolve("experiment.json");
     exit = new CommandLine(new ExperimentCommand()).execute("--pack", root.resolve("models/modes").toString(),
         "--dataset", root.resolve("datasets/modes.jsonl").toString(), "--seeds", "1", "--rounds", "1",
-        "--samples", "2", "--eval-samples", "2", "--plan-samples", "8", "--trainer-steps", "4", "--min-token-prob", "0.001",
+        "--samples", "2", "--eval-samples", "2", "--plan-samples", "8", "--trainer-steps", "4", "--min-token-prob", "0.001", "--rpo",
         "--work", dir.resolve("work").toString(), "--json", json.toString());
     doc = new ObjectMapper().readTree(json.toFile());
   }
