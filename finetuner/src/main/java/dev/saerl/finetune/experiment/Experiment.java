@@ -93,8 +93,8 @@ public final class Experiment {
   public record Row(String arm, String kind, int round, Integer seed, String version,
                     @JsonProperty("pass_at_1") double passAt1, double ciLow, double ciHigh, double greedy,
                     @JsonProperty("known_val_pass_at_1") double knownValPassAt1, long generatedTokens, long trainedTokens,
-                    long forwardTokens, double computeFlops, Double pVsBase, Double pVsStar, Double greedyPVsBase, Integer shardRows,
-                    Double trainingYield) {}
+                    long forwardTokens, double computeFlops, Double pVsBase, Double pVsStar, Double greedyPVsBase,
+                    Integer shardRows, Double trainingYield) {}
 
   /** A seed's plan as found on the base model. */
   public record PlanRow(int seed, boolean found, List<Integer> features, String why, long generatedTokens) {}
@@ -379,9 +379,8 @@ public final class Experiment {
       throw new IllegalStateException(version + ": no correct sample among " + drawn.size() + " to train on");
     }
     Path out = s.work().resolve("packs").resolve(version);
-    TrainerCommand seeded = new TrainerCommand(trainer.template(), trainer.workDir(), trainer.timeout(),
-        Map.of("sft", List.of("--batch", Integer.toString(TRAINER_BATCH), "--seed", Integer.toString(seed))));
-    ModelPack pack = seeded.train(parent.dir(), shard, "sft", out, version, this::trainerLine);
+    ModelPack pack = trainOnce(parent, shard, "sft", out, version, "--batch", Integer.toString(TRAINER_BATCH), "--seed",
+        Integer.toString(seed));
     long trained = (long) Math.round((double) tokens / rows * s.trainerSteps() * TRAINER_BATCH);
     return new Trained(pack, rows, (double) rows / drawn.size(), trained, 0);
   }
@@ -422,12 +421,17 @@ public final class Experiment {
     }
     int steps = Math.max(1, Math.round(s.trainerSteps() * 0.75f));
     Path out = s.work().resolve("packs").resolve(version);
-    TrainerCommand seeded = new TrainerCommand(trainer.template(), trainer.workDir(), trainer.timeout(),
-        Map.of("rpo", List.of("--batch", Integer.toString(RPO_BATCH), "--seed", Integer.toString(seed),
-            "--steps", Integer.toString(steps))));
-    ModelPack pack = seeded.train(parent.dir(), shard, "rpo", out, version, this::trainerLine);
+    ModelPack pack = trainOnce(parent, shard, "rpo", out, version, "--batch", Integer.toString(RPO_BATCH), "--seed",
+        Integer.toString(seed), "--steps", Integer.toString(steps));
     long trained = (long) Math.round((double) tokens / pairs * steps * RPO_BATCH);
     return new Trained(pack, pairs, (double) pairs / pushed.size(), trained, trained);
+  }
+
+  /** One run of the trainer in {@code mode}, with these words added to its command line. */
+  private ModelPack trainOnce(ModelPack parent, Path shard, String mode, Path out, String version, String... args)
+      throws IOException, InterruptedException {
+    TrainerCommand run = new TrainerCommand(trainer.template(), trainer.workDir(), trainer.timeout(), Map.of(mode, List.of(args)));
+    return run.train(parent.dir(), shard, mode, out, version, this::trainerLine);
   }
 
   /**
